@@ -1,0 +1,40 @@
+# factorstack: every target works on a fresh clone with only python3 and the package registries.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BASE_STAMP := $(VENV)/.base-installed
+TEST_STAMP := $(VENV)/.test-installed
+PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt
+
+.PHONY: templates test lint bench local-aws clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(BASE_STAMP): $(BIN)/python setup.cfg pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(TEST_STAMP): $(BASE_STAMP)
+	$(PIP_INSTALL) -e '.[test]'
+	touch $@
+
+templates: $(BASE_STAMP)
+	$(BIN)/factorstack build
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check templates_src tests
+	$(BIN)/ruff format --check templates_src tests
+	$(BIN)/factorstack lint
+
+bench: $(BASE_STAMP)
+	$(BIN)/python bench/bench_build.py
+
+local-aws: $(TEST_STAMP)
+	$(BIN)/factorstack local-aws
+
+clean:
+	rm -rf build

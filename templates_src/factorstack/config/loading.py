@@ -1,0 +1,81 @@
+"""Reading the YAML files: the only place that touches app.yaml and environments/*.yaml.
+
+A mistake becomes a ConfigError whose lines each read `FILE: FIELD: what is wrong (fix)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from factorstack.config.messages import describe_validation_errors
+from factorstack.errors import ConfigError
+
+APP_FILE = "app.yaml"
+ENV_DIR = "environments"
+
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key written twice instead of silently keeping the last."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (keep one)", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
+    """Parse one YAML file into a mapping, or raise a one-line ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{shown_as}: file not found (create it; see README)") from None
+    except OSError as error:
+        raise ConfigError(f"{shown_as}: cannot read: {error.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f":{mark.line + 1}" if mark else ""
+        problem = error.problem or error.context or "malformed"
+        raise ConfigError(f"{shown_as}{where}: malformed YAML: {problem} (fix the syntax)") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{shown_as}: malformed YAML: {error} (fix the syntax)") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown_as}: top level must be a mapping of keys to values")
+    return data
+
+
+def parse(spec_type: type[Spec], data: dict[str, Any], shown_as: str) -> Spec:
+    """Validate a mapping against a spec model; every problem becomes one line."""
+    try:
+        return spec_type.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(*describe_validation_errors(error, shown_as)) from None
+
+
+def environment_names(root: Path) -> list[str]:
+    """The environments the repo defines, one per `environments/NAME.yaml`, sorted."""
+    folder = root / ENV_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.yaml"))

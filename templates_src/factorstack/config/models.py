@@ -1,0 +1,167 @@
+"""Pydantic models of `app.yaml` and `environments/ENV.yaml`: the shape of what a user writes.
+
+Every default is stated here once, next to its field. Checks that need more than one field
+(Fargate sizes, references between sections) live in `checks.py`, so that each problem can be
+reported at the exact field that causes it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SSM_NAME_PATTERN = r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$"
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9/_+=.@-]+$"
+
+AppName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=2, max_length=20)]
+ProcessName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=2, max_length=24)]
+EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_PATTERN, max_length=255)]
+SsmName = Annotated[str, StringConstraints(pattern=SSM_NAME_PATTERN, max_length=1011)]
+SecretName = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN, max_length=512)]
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are mistakes, not extensions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- app.yaml
+
+
+class ProcessSpec(Strict):
+    """One process type: its own image, task definition and service."""
+
+    docker: str = Field(description="Folder under the repo holding the process's Dockerfile.")
+    command: list[str] | None = Field(
+        default=None, description="Overrides the image's CMD; omit to keep the image's own."
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Container port served behind the load balancer."
+    )
+    health_check_path: str = Field(
+        default="/", pattern=r"^/\S*$", description="Path the load balancer probes."
+    )
+    singleton: bool = Field(
+        default=False,
+        description="Exactly one task at any time (a scheduler): never scaled, never two at once.",
+    )
+    environment: dict[EnvVarName, EnvValue] = Field(
+        default_factory=dict, description="Variables for this process only, beside the app's."
+    )
+
+
+class DatabaseSpec(Strict):
+    engine: Literal["mysql"] = "mysql"
+    engine_version: str = Field(default="8.0.43", pattern=r"^8\.0\.\d+$")
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", description="Schema created.")
+    username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+
+
+class CacheSpec(Strict):
+    engine: Literal["redis"] = "redis"
+    engine_version: str = Field(default="7.1", pattern=r"^\d+\.\d+$")
+
+
+class ParameterRef(Strict):
+    """A value read from SSM Parameter Store when the task starts."""
+
+    parameter: SsmName
+
+
+class SecretRef(Strict):
+    """A value read from Secrets Manager when the task starts.
+
+    `database` and `cache` name the generated secrets; any other name must be declared under
+    `secrets:`. Without `key` the whole secret string is injected.
+    """
+
+    secret: SecretName
+    key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class ServiceAttributeRef(Strict):
+    """The endpoint of a backing service, known only once the stack exists."""
+
+    database: Literal["host", "port"] | None = None
+    cache: Literal["host", "port"] | None = None
+
+
+EnvValue = str | int | bool | ParameterRef | SecretRef | ServiceAttributeRef
+
+
+class AppSpec(Strict):
+    """`app.yaml`: what the app is, identical in every environment."""
+
+    app: AppName = Field(description="Short name used in resource names and ECR repositories.")
+    processes: dict[ProcessName, ProcessSpec] = Field(min_length=1)
+    database: DatabaseSpec | None = None
+    cache: CacheSpec | None = None
+    parameters: list[SsmName] = Field(
+        default_factory=list, description="Existing SSM parameters the app may read."
+    )
+    secrets: list[SecretName] = Field(
+        default_factory=list, description="Existing Secrets Manager secrets the app may read."
+    )
+    environment: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
+
+
+ProcessSpec.model_rebuild()
+
+# ------------------------------------------------------- environments/ENV.yaml
+
+
+class NetworkSettings(Strict):
+    cidr: str = Field(default="10.0.0.0/16", description="VPC range, /16 to /24.")
+    availability_zones: int = Field(default=2, ge=2, le=3)
+    nat_gateways: int = Field(default=1, ge=1, le=3, description="1, or one per zone.")
+
+
+class DatabaseSettings(Strict):
+    instance_class: str = Field(default="db.t4g.micro", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    multi_az: bool = False
+    deletion_protection: bool = True
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(default=250, ge=20, le=65536)
+
+
+class CacheSettings(Strict):
+    node_type: str = Field(default="cache.t4g.micro", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    replicas: int = Field(default=0, ge=0, le=5, description="Read replicas beside the primary.")
+    snapshot_retention_days: int = Field(default=1, ge=0, le=35)
+
+
+class ProcessSettings(Strict):
+    cpu: int = 256
+    memory: int = 512
+    min_tasks: int | None = Field(default=None, ge=0, le=1000)
+    max_tasks: int | None = Field(default=None, ge=1, le=1000)
+
+
+class EnvironmentSpec(Strict):
+    """`environments/ENV.yaml`: the values that differ between dev, staging and prod."""
+
+    account: str = Field(pattern=r"^\d{12}$", description="AWS account id the stacks live in.")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    profile: str | None = Field(default=None, description="AWS profile to deploy with.")
+    role_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", description="Role to assume."
+    )
+    network: NetworkSettings = NetworkSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    cache: CacheSettings = CacheSettings()
+    processes: dict[ProcessName, ProcessSettings] = Field(default_factory=dict)
+    log_retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ] = 30
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"
+    )
+    environment: dict[EnvVarName, str | int | bool] = Field(
+        default_factory=dict, description="Plain values that override app.yaml's for this env."
+    )

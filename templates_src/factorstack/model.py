@@ -1,0 +1,151 @@
+"""The resolved app for one environment: plain, validated data that the stacks turn into templates.
+
+No YAML and no troposphere here: config produces an AppModel, stacks consume it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+GENERATED_DATABASE_SECRET = "database"
+GENERATED_CACHE_SECRET = "cache"
+DATABASE_SECRET_KEYS = ("username", "password", "dbname", "engine", "host", "port")
+CACHE_SECRET_KEYS = ("token",)
+MYSQL_PORT = 3306
+REDIS_PORT = 6379
+
+
+def logical_name(name: str) -> str:
+    """`queue-worker` → `QueueWorker`: the stem of a process's logical ids."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+@dataclass(frozen=True)
+class PlainVariable:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ServiceVariable:
+    """A backing service's host or port, filled in from the data stack's outputs."""
+
+    name: str
+    service: Literal["database", "cache"]
+    attribute: Literal["host", "port"]
+
+
+@dataclass(frozen=True)
+class ParameterVariable:
+    name: str
+    parameter: str  # SSM parameter name, with or without a leading slash
+
+
+@dataclass(frozen=True)
+class SecretVariable:
+    """`secret` is `database`, `cache` (generated) or the name of an existing secret."""
+
+    name: str
+    secret: str
+    key: str | None
+
+    @property
+    def generated(self) -> bool:
+        return self.secret in (GENERATED_DATABASE_SECRET, GENERATED_CACHE_SECRET)
+
+
+Variable = PlainVariable | ServiceVariable | ParameterVariable | SecretVariable
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    docker: str
+    command: tuple[str, ...] | None
+    port: int | None
+    health_check_path: str
+    singleton: bool
+    cpu: int
+    memory: int
+    min_tasks: int
+    max_tasks: int
+    variables: tuple[Variable, ...]
+
+    @property
+    def logical(self) -> str:
+        return logical_name(self.name)
+
+    @property
+    def load_balanced(self) -> bool:
+        return self.port is not None
+
+    @property
+    def scaled(self) -> bool:
+        """Autoscaled on CPU and memory; a singleton never is."""
+        return not self.singleton
+
+    def variables_of(self, kind: type) -> list:
+        return [v for v in self.variables if isinstance(v, kind)]
+
+
+@dataclass(frozen=True)
+class Network:
+    cidr: str
+    availability_zones: int
+    nat_gateways: int
+    public_subnets: tuple[str, ...]
+    private_subnets: tuple[str, ...]
+    isolated_subnets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Database:
+    engine_version: str
+    name: str
+    username: str
+    instance_class: str
+    multi_az: bool
+    deletion_protection: bool
+    backup_retention_days: int
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    port: int = MYSQL_PORT
+
+
+@dataclass(frozen=True)
+class Cache:
+    engine_version: str
+    node_type: str
+    replicas: int
+    snapshot_retention_days: int
+    port: int = REDIS_PORT
+
+
+@dataclass(frozen=True)
+class AppModel:
+    app: str
+    environment: str
+    account: str
+    region: str
+    network: Network
+    database: Database | None
+    cache: Cache | None
+    processes: tuple[Process, ...]
+    parameters: tuple[str, ...]
+    secrets: tuple[str, ...]
+    log_retention_days: int
+    certificate_arn: str | None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+    @property
+    def load_balanced_process(self) -> Process | None:
+        return next((p for p in self.processes if p.load_balanced), None)
+
+    @property
+    def scaled_processes(self) -> list[Process]:
+        return [p for p in self.processes if p.scaled]
