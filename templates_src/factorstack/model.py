@@ -128,6 +128,7 @@ class AppModel:
     environment: str
     account: str
     region: str
+    cpu_architecture: str
     network: Network
     database: Database | None
     cache: Cache | None

@@ -55,7 +55,9 @@ def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
         mark = error.problem_mark or error.context_mark
         where = f":{mark.line + 1}" if mark else ""
         problem = error.problem or error.context or "malformed"
-        raise ConfigError(f"{shown_as}{where}: malformed YAML: {problem} (fix the syntax)") from None
+        raise ConfigError(
+            f"{shown_as}{where}: malformed YAML: {problem} (fix the syntax)"
+        ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{shown_as}: malformed YAML: {error} (fix the syntax)") from None
     if data is None:

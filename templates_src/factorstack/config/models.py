@@ -151,13 +151,36 @@ class EnvironmentSpec(Strict):
     role_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", description="Role to assume."
     )
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        default="X86_64", description="CPU the tasks run on; images are built for it."
+    )
     network: NetworkSettings = NetworkSettings()
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     processes: dict[ProcessName, ProcessSettings] = Field(default_factory=dict)
     log_retention_days: Literal[
-        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-        2922, 3288, 3653,
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
     ] = 30
     certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"

@@ -1,0 +1,191 @@
+"""From config to `build/ENV/`: render every template, check limits, lint, then swap the new set
+in atomically. A failed build leaves `build/ENV/` exactly as it was.
+
+An environment whose rendered templates hash the same as its manifest (and whose files on disk
+still match) is neither rewritten nor linted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from factorstack import limits
+from factorstack.config import LoadedEnvironment, load_environments
+from factorstack.errors import BuildError
+from factorstack.lint import lint_templates
+from factorstack.stacks.root import ROOT_FILE, build_stack_set
+
+BUILD_DIR = "build"
+MANIFEST_FILE = "manifest.json"
+REJECTED_DIR = "rejected"
+
+
+def stack_name(loaded: LoadedEnvironment) -> str:
+    return f"{loaded.model.app}-{loaded.model.environment}"
+
+
+def render(body: dict[str, Any]) -> bytes:
+    """Stable bytes for a template: the same input always gives the same file."""
+    return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class EnvironmentBuild:
+    """One environment's rendered files and what became of them."""
+
+    loaded: LoadedEnvironment
+    files: dict[str, bytes]
+    resources: dict[str, int]
+    changed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.loaded.model.environment
+
+    def manifest(self) -> dict[str, Any]:
+        model = self.loaded.model
+        return {
+            "app": model.app,
+            "environment": model.environment,
+            "stack_name": stack_name(self.loaded),
+            "account": model.account,
+            "region": model.region,
+            "profile": self.loaded.profile,
+            "role_arn": self.loaded.role_arn,
+            "config_sha256": self.loaded.config_sha256,
+            "processes": [p.name for p in model.processes],
+            "templates": {name: sha256(data) for name, data in sorted(self.files.items())},
+        }
+
+
+@dataclass
+class BuildReport:
+    environments: list[EnvironmentBuild]
+    linted_files: int
+
+
+def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
+    """Templates of one environment as bytes, checked against CloudFormation's limits."""
+    files: dict[str, bytes] = {}
+    resources: dict[str, int] = {}
+    errors: list[str] = []
+    warnings: list[str] = []
+    for name, template in build_stack_set(loaded.model).items():
+        body = template.to_dict()
+        data = render(body)
+        files[name] = data
+        resources[name] = len(body.get("Resources", {}))
+        for finding in limits.check_template(f"{loaded.model.environment}/{name}", body, len(data)):
+            (errors if finding.over else warnings).append(str(finding))
+    if errors:
+        raise BuildError(*errors)
+    return EnvironmentBuild(loaded, files, resources, warnings=warnings)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _changed_files(env: EnvironmentBuild, folder: Path) -> list[str]:
+    """Files whose content differs from what is on disk and recorded (linted) in the manifest."""
+    recorded = (_read_manifest(folder) or {}).get("templates", {})
+    changed = []
+    for name, data in env.files.items():
+        digest = sha256(data)
+        on_disk = folder / name
+        if (
+            recorded.get(name) != digest
+            or not on_disk.is_file()
+            or sha256(on_disk.read_bytes()) != digest
+        ):
+            changed.append(name)
+    if set(recorded) - set(env.files):
+        changed.append(ROOT_FILE)  # a child went away: the root that named it changed too
+    return sorted(set(changed))
+
+
+def _write_set(folder: Path, env: EnvironmentBuild) -> None:
+    folder.mkdir(parents=True)
+    for name, data in env.files.items():
+        (folder / name).write_bytes(data)
+    (folder / MANIFEST_FILE).write_bytes(render(env.manifest()))
+
+
+def _swap_in(staged: Path, target: Path) -> None:
+    """Replace target with staged by renames: readers see the old set or the new one."""
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        target.rename(retired)
+        staged.rename(target)
+        shutil.rmtree(retired)
+    else:
+        staged.rename(target)
+
+
+def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
+    """Templates unchanged but config bytes changed (a comment): record the new config hash."""
+    if _read_manifest(folder) != env.manifest():
+        temporary = folder / f".{MANIFEST_FILE}.tmp"
+        temporary.write_bytes(render(env.manifest()))
+        temporary.replace(folder / MANIFEST_FILE)
+
+
+def build(root: Path, only: list[str] | None = None, lint: bool = True) -> BuildReport:
+    """Validate config, render, check limits, lint what changed, then write atomically."""
+    loaded = load_environments(root, only)
+    envs = [render_environment(item) for item in loaded]
+    out = root / BUILD_DIR
+    for env in envs:
+        env.changed = _changed_files(env, out / env.name)
+    pending = [env for env in envs if env.changed]
+    if not pending:
+        for env in envs:
+            _refresh_manifest(out / env.name, env)
+        return BuildReport(envs, 0)
+
+    out.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        to_lint: list[Path] = []
+        for env in pending:
+            folder = staging / env.name
+            _write_set(folder, env)
+            names = set(env.changed) | {ROOT_FILE}
+            to_lint.extend(folder / name for name in sorted(names))
+        findings = lint_templates(to_lint, [e.loaded.model.region for e in pending]) if lint else []
+        if findings:
+            rejected = out / REJECTED_DIR
+            shutil.rmtree(rejected, ignore_errors=True)
+            staging.rename(rejected)
+            shown = os.path.relpath(rejected)
+            lines = [str(f).replace(str(staging), shown) for f in findings]
+            raise BuildError(
+                *lines,
+                f"cfn-lint: {len(findings)} finding(s); build/ENV left unchanged "
+                f"(the rejected templates are in {shown})",
+            )
+        for env in pending:
+            _swap_in(staging / env.name, out / env.name)
+        for env in envs:
+            if env not in pending:
+                _refresh_manifest(out / env.name, env)
+        shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
+        return BuildReport(envs, len(to_lint))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

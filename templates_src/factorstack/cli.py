@@ -1,0 +1,120 @@
+"""The `factorstack` command: parse arguments, call one function, map errors to exit codes.
+
+Exit codes: 0 done or no changes; 1 AWS, build or deploy failure; 2 usage or configuration
+error; 3 refused by the data-loss guard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from factorstack.errors import EXIT_OK, UserError
+
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done or no changes; 1 AWS, build or deploy failure; "
+    "2 usage or configuration error; 3 refused by the data-loss guard"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line and exit 2 like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message} (see --help)")
+
+
+def _command_build(args: argparse.Namespace) -> int:
+    from factorstack.build import build
+
+    report = build(Path(args.root), args.environments or None, lint=not args.no_lint)
+    for env in report.environments:
+        state = "written" if env.changed else "unchanged"
+        total = sum(env.resources.values())
+        print(
+            f"build/{env.name}: {len(env.files)} templates, {total} resources, {state}",
+            file=sys.stdout,
+        )
+        for warning in env.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    if report.linted_files:
+        print(f"cfn-lint: {report.linted_files} templates clean")
+    return EXIT_OK
+
+
+def _command_lint(args: argparse.Namespace) -> int:
+    from factorstack.build import BUILD_DIR
+    from factorstack.errors import BuildError
+    from factorstack.lint import lint_templates
+
+    folder = Path(args.root) / BUILD_DIR
+    paths = sorted(
+        p for p in folder.glob("*/*.json") if p.name not in {"manifest.json", "plan.json"}
+    )
+    if not paths:
+        raise UserError(f"{folder}: no templates (run `make templates` first)")
+    regions = [json.loads((p.parent / "manifest.json").read_text())["region"] for p in paths]
+    findings = lint_templates(paths, regions)
+    if findings:
+        raise BuildError(*(str(f) for f in findings), f"cfn-lint: {len(findings)} finding(s)")
+    print(f"cfn-lint: {len(paths)} templates clean")
+    return EXIT_OK
+
+
+def _command_schema(args: argparse.Namespace) -> int:
+    from factorstack.config.schema import json_schemas
+
+    print(json.dumps(json_schemas(), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="factorstack",
+        description="Twelve-factor app → nested CloudFormation for ECS Fargate, "
+        "linted and deployed as reviewed change sets.",
+        epilog=EXIT_CODES_HELP,
+    )
+    parser.add_argument("--root", default=".", help="folder holding app.yaml (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    build = commands.add_parser("build", help="render, check and lint build/ENV/ (all by default)")
+    build.add_argument("environments", nargs="*", metavar="ENV")
+    build.add_argument("--no-lint", action="store_true", help="skip cfn-lint (not for CI)")
+    build.set_defaults(func=_command_build)
+
+    lint = commands.add_parser("lint", help="cfn-lint every template under build/")
+    lint.set_defaults(func=_command_lint)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the config files")
+    schema.set_defaults(func=_command_schema)
+
+    try:
+        from factorstack.deploy.commands import register
+    except ImportError:  # the deploy commands are optional until installed
+        pass
+    else:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+        return int(args.func(args))
+    except UserError as error:
+        for line in error.lines:
+            print(line, file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Checks that span fields or files, each reported at the field a user has to change."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from factorstack.config.models import (
+    AppSpec,
+    EnvironmentSpec,
+    ParameterRef,
+    SecretRef,
+    ServiceAttributeRef,
+)
+from factorstack.model import (
+    CACHE_SECRET_KEYS,
+    DATABASE_SECRET_KEYS,
+    GENERATED_CACHE_SECRET,
+    GENERATED_DATABASE_SECRET,
+)
+
+# Fargate task sizes: cpu units → the memory values (MiB) it accepts.
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 24
+
+Problem = tuple[str, str, str]  # (file, field, message)
+
+
+def _spoken_list(values: list[str], last: str = "or") -> str:
+    if len(values) == 1:
+        return values[0]
+    return f"{', '.join(values[:-1])} {last} {values[-1]}"
+
+
+def _memory_hint(cpu: int) -> str:
+    options = FARGATE_MEMORY_BY_CPU[cpu]
+    if len(options) <= 4:
+        return _spoken_list([str(m) for m in options])
+    step = options[1] - options[0]
+    return f"{options[0]} to {options[-1]} in steps of {step}"
+
+
+def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
+    """References inside app.yaml: parameters, secrets and services used must be declared."""
+    balanced = [name for name, spec in app.processes.items() if spec.port is not None]
+    for extra in balanced[1:]:
+        yield (
+            app_file,
+            f"processes.{extra}.port",
+            f"only one process can sit behind the load balancer ({balanced[0]} already does; "
+            "remove this port)",
+        )
+    for reserved in (GENERATED_DATABASE_SECRET, GENERATED_CACHE_SECRET):
+        if reserved in app.secrets:
+            yield (
+                app_file,
+                "secrets",
+                f"{reserved!r} names the generated {reserved} secret (rename yours)",
+            )
+    scopes = [("environment", app.environment)] + [
+        (f"processes.{name}.environment", spec.environment) for name, spec in app.processes.items()
+    ]
+    for scope, variables in scopes:
+        for variable, value in variables.items():
+            field = f"{scope}.{variable}"
+            yield from ((app_file, field, message) for message in _reference_problems(app, value))
+
+
+def _reference_problems(app: AppSpec, value: object) -> Iterator[str]:
+    if isinstance(value, ParameterRef) and value.parameter not in app.parameters:
+        yield (
+            f"parameter {value.parameter!r} is used but not declared "
+            f"(add it to `parameters:` in app.yaml)"
+        )
+    elif isinstance(value, SecretRef):
+        yield from _secret_problems(app, value)
+    elif isinstance(value, ServiceAttributeRef):
+        chosen = [s for s in ("database", "cache") if getattr(value, s) is not None]
+        if len(chosen) != 1:
+            yield "name exactly one service: {database: host|port} or {cache: host|port}"
+        elif getattr(app, chosen[0]) is None:
+            yield f"uses the {chosen[0]}, but app.yaml declares none (add a `{chosen[0]}:` section)"
+
+
+def _secret_problems(app: AppSpec, ref: SecretRef) -> Iterator[str]:
+    generated = {
+        GENERATED_DATABASE_SECRET: DATABASE_SECRET_KEYS,
+        GENERATED_CACHE_SECRET: CACHE_SECRET_KEYS,
+    }
+    if ref.secret in generated:
+        if getattr(app, ref.secret) is None:
+            yield (
+                f"uses the generated {ref.secret} secret, but app.yaml declares no {ref.secret} "
+                f"(add a `{ref.secret}:` section)"
+            )
+        elif ref.key not in generated[ref.secret]:
+            yield (
+                f"the {ref.secret} secret has no key {ref.key!r} "
+                f"(use {_spoken_list(list(generated[ref.secret]))})"
+            )
+    elif ref.secret not in app.secrets:
+        yield f"secret {ref.secret!r} is used but not declared (add it to `secrets:` in app.yaml)"
+
+
+def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
+    """Values in one environment file, checked against app.yaml and AWS's rules."""
+    yield from _network_problems(env, env_file)
+    for name, sizing in env.processes.items():
+        where = f"processes.{name}"
+        if name not in app.processes:
+            known = _spoken_list(sorted(app.processes), "and")
+            yield (env_file, where, f"unknown process (app.yaml defines {known})")
+            continue
+        if sizing.cpu not in FARGATE_MEMORY_BY_CPU:
+            cpus = _spoken_list([str(c) for c in FARGATE_MEMORY_BY_CPU])
+            yield (env_file, f"{where}.cpu", f"{sizing.cpu} is not a Fargate cpu size (use {cpus})")
+        elif sizing.memory not in FARGATE_MEMORY_BY_CPU[sizing.cpu]:
+            yield (
+                env_file,
+                f"{where}.memory",
+                f"{sizing.memory} is not valid with cpu {sizing.cpu} "
+                f"(use {_memory_hint(sizing.cpu)})",
+            )
+        if app.processes[name].singleton:
+            for bound in ("min_tasks", "max_tasks"):
+                if getattr(sizing, bound) is not None:
+                    yield (
+                        env_file,
+                        f"{where}.{bound}",
+                        f"{name} is a singleton and always runs exactly one task (remove {bound})",
+                    )
+        elif (
+            sizing.min_tasks is not None
+            and sizing.max_tasks is not None
+            and sizing.min_tasks > sizing.max_tasks
+        ):
+            yield (
+                env_file,
+                f"{where}.max_tasks",
+                f"{sizing.max_tasks} is below min_tasks {sizing.min_tasks} (raise it)",
+            )
+    if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
+        yield (
+            env_file,
+            "database.max_allocated_storage_gb",
+            "is below allocated_storage_gb (raise it)",
+        )
+    if env.certificate_arn and f":acm:{env.region}:" not in env.certificate_arn:
+        yield (
+            env_file,
+            "certificate_arn",
+            f"the certificate must be in the environment's region {env.region} "
+            "(use one from there)",
+        )
+    if env.role_arn and f"::{env.account}:" not in env.role_arn:
+        yield (env_file, "role_arn", f"the role must belong to account {env.account}")
+    yield from _override_problems(app, env, env_file)
+
+
+def _network_problems(env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
+    try:
+        network = ipaddress.ip_network(env.network.cidr)
+    except ValueError:
+        yield (
+            env_file,
+            "network.cidr",
+            f"{env.network.cidr!r} is not a network range (use one like 10.0.0.0/16)",
+        )
+        return
+    if network.version != 4 or not SMALLEST_VPC_PREFIX <= network.prefixlen <= LARGEST_VPC_PREFIX:
+        yield (
+            env_file,
+            "network.cidr",
+            f"{env.network.cidr} must be an IPv4 range from /{SMALLEST_VPC_PREFIX} "
+            f"to /{LARGEST_VPC_PREFIX} (use one like 10.0.0.0/16)",
+        )
+    if env.network.nat_gateways > env.network.availability_zones:
+        yield (
+            env_file,
+            "network.nat_gateways",
+            f"{env.network.nat_gateways} is more than the {env.network.availability_zones} "
+            "availability zones (use at most one per zone)",
+        )
+
+
+def _override_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
+    for variable in env.environment:
+        current = app.environment.get(variable)
+        if isinstance(current, ParameterRef | SecretRef | ServiceAttributeRef):
+            yield (
+                env_file,
+                f"environment.{variable}",
+                "app.yaml reads this from a parameter, secret or service; a plain value here "
+                "would replace it (remove it, or change app.yaml)",
+            )

@@ -1,0 +1,133 @@
+"""Merging app.yaml with one environment file into the AppModel the stacks consume."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from factorstack.config.models import (
+    AppSpec,
+    EnvironmentSpec,
+    EnvValue,
+    ParameterRef,
+    SecretRef,
+    ServiceAttributeRef,
+)
+from factorstack.model import (
+    AppModel,
+    Cache,
+    Database,
+    Network,
+    ParameterVariable,
+    PlainVariable,
+    Process,
+    SecretVariable,
+    ServiceVariable,
+    Variable,
+)
+
+SUBNET_BITS = 4  # the VPC range is cut into 16 equal subnets: 3 tiers x up to 3 zones fit
+TIER_OFFSETS = {"public": 0, "private": 4, "isolated": 8}
+DEFAULT_MIN_TASKS, DEFAULT_MAX_TASKS = 1, 10
+
+
+def _plain(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _variable(name: str, value: EnvValue) -> Variable:
+    if isinstance(value, ParameterRef):
+        return ParameterVariable(name, value.parameter)
+    if isinstance(value, SecretRef):
+        return SecretVariable(name, value.secret, value.key)
+    if isinstance(value, ServiceAttributeRef):
+        if value.database is not None:
+            return ServiceVariable(name, "database", value.database)
+        return ServiceVariable(name, "cache", value.cache)  # type: ignore[arg-type]
+    return PlainVariable(name, _plain(value))
+
+
+def _network(env: EnvironmentSpec) -> Network:
+    vpc = ipaddress.ip_network(env.network.cidr)
+    subnets = list(vpc.subnets(prefixlen_diff=SUBNET_BITS))
+    zones = env.network.availability_zones
+
+    def tier(name: str) -> tuple[str, ...]:
+        first = TIER_OFFSETS[name]
+        return tuple(str(s) for s in subnets[first : first + zones])
+
+    return Network(
+        cidr=str(vpc),
+        availability_zones=zones,
+        nat_gateways=env.network.nat_gateways,
+        public_subnets=tier("public"),
+        private_subnets=tier("private"),
+        isolated_subnets=tier("isolated"),
+    )
+
+
+def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
+    """Assumes `checks` found nothing: every reference here is known to resolve."""
+    processes = []
+    for name, spec in app.processes.items():
+        sizing = env.processes.get(name)
+        merged: dict[str, EnvValue] = {**app.environment, **env.environment, **spec.environment}
+        single = spec.singleton
+        processes.append(
+            Process(
+                name=name,
+                docker=spec.docker,
+                command=tuple(spec.command) if spec.command else None,
+                port=spec.port,
+                health_check_path=spec.health_check_path,
+                singleton=single,
+                cpu=sizing.cpu if sizing else 256,
+                memory=sizing.memory if sizing else 512,
+                min_tasks=1 if single else _or(sizing and sizing.min_tasks, DEFAULT_MIN_TASKS),
+                max_tasks=1 if single else _or(sizing and sizing.max_tasks, DEFAULT_MAX_TASKS),
+                variables=tuple(_variable(k, merged[k]) for k in sorted(merged)),
+            )
+        )
+    database = None
+    if app.database is not None:
+        settings = env.database
+        database = Database(
+            engine_version=app.database.engine_version,
+            name=app.database.name,
+            username=app.database.username,
+            instance_class=settings.instance_class,
+            multi_az=settings.multi_az,
+            deletion_protection=settings.deletion_protection,
+            backup_retention_days=settings.backup_retention_days,
+            allocated_storage_gb=settings.allocated_storage_gb,
+            max_allocated_storage_gb=settings.max_allocated_storage_gb,
+        )
+    cache = None
+    if app.cache is not None:
+        cache = Cache(
+            engine_version=app.cache.engine_version,
+            node_type=env.cache.node_type,
+            replicas=env.cache.replicas,
+            snapshot_retention_days=env.cache.snapshot_retention_days,
+        )
+    return AppModel(
+        app=app.app,
+        environment=env_name,
+        account=env.account,
+        region=env.region,
+        cpu_architecture=env.cpu_architecture,
+        network=_network(env),
+        database=database,
+        cache=cache,
+        processes=tuple(processes),
+        parameters=tuple(app.parameters),
+        secrets=tuple(app.secrets),
+        log_retention_days=env.log_retention_days,
+        certificate_arn=env.certificate_arn,
+        tags={"app": app.app, "environment": env_name},
+    )
+
+
+def _or(value: int | None | bool, default: int) -> int:
+    return default if value is None or value is False else int(value)

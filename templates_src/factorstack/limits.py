@@ -1,0 +1,52 @@
+"""CloudFormation's per-template limits, in one place, and the check every template passes
+before it is written: over a limit is an error, over WARN_FRACTION of one a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MAX_RESOURCES = 500
+MAX_PARAMETERS = 200
+MAX_OUTPUTS = 200
+MAX_MAPPINGS = 200
+MAX_TEMPLATE_BYTES_S3 = 1_000_000  # TemplateURL; every template is uploaded to S3 to deploy
+MAX_TEMPLATE_BYTES_INLINE = 51_200  # TemplateBody: why deploy always uploads the root too
+WARN_FRACTION = 0.8
+
+_SECTION_LIMITS = {
+    "Resources": MAX_RESOURCES,
+    "Parameters": MAX_PARAMETERS,
+    "Outputs": MAX_OUTPUTS,
+    "Mappings": MAX_MAPPINGS,
+}
+
+
+@dataclass(frozen=True)
+class LimitFinding:
+    file: str
+    what: str
+    used: int
+    limit: int
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.limit
+
+    def __str__(self) -> str:
+        verdict = "over the limit" if self.over else f"above {WARN_FRACTION:.0%} of the limit"
+        return f"{self.file}: {self.what}: {self.used} of {self.limit} ({verdict})"
+
+
+def check_template(file: str, body: dict[str, Any], size_bytes: int) -> list[LimitFinding]:
+    """Findings for one rendered template; an empty list means comfortably inside."""
+    counts = [
+        (section, len(body.get(section, {})), limit) for section, limit in _SECTION_LIMITS.items()
+    ]
+    counts.append(("size in bytes", size_bytes, MAX_TEMPLATE_BYTES_S3))
+    return [
+        LimitFinding(file, what, used, limit)
+        for what, used, limit in counts
+        if used > limit * WARN_FRACTION
+    ]

@@ -1,0 +1,202 @@
+"""Cluster stack: the ECS cluster, the load balancer in front of it, the task security group and
+one log group per process.
+
+With a certificate the load balancer speaks HTTPS (TLS 1.3 policy) and redirects HTTP; without
+one (dev) it serves plain HTTP.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, ecs
+from troposphere import elasticloadbalancingv2 as elb
+from troposphere.logs import LogGroup
+
+from factorstack.model import AppModel, Process
+from factorstack.stacks.common import add_output, add_parameter, new_template, retain
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+HTTP_PORT, HTTPS_PORT = 80, 443
+ANYWHERE = "0.0.0.0/0"
+HEALTH_CHECK_INTERVAL_SECONDS = 15
+DEREGISTRATION_DELAY_SECONDS = "30"
+
+
+def log_group_name(model: AppModel, process: Process) -> str:
+    return f"/{model.app}/{model.environment}/{process.name}"
+
+
+def _load_balancer(
+    template: Template, model: AppModel, process: Process, vpc: Ref, subnets: Ref
+) -> tuple[ec2.SecurityGroup, elb.LoadBalancer, elb.TargetGroup]:
+    edge_ports = [HTTP_PORT, HTTPS_PORT] if model.https else [HTTP_PORT]
+    edge = template.add_resource(
+        ec2.SecurityGroup(
+            "LoadBalancerSecurityGroup",
+            GroupDescription=f"{model.app} {model.environment} load balancer: web traffic only",
+            VpcId=vpc,
+            SecurityGroupIngress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=port,
+                    ToPort=port,
+                    CidrIp=ANYWHERE,
+                    Description=f"{'HTTPS' if port == HTTPS_PORT else 'HTTP'} from the internet",
+                )
+                for port in edge_ports
+            ],
+        )
+    )
+    balancer = template.add_resource(
+        elb.LoadBalancer(
+            "LoadBalancer",
+            Scheme="internet-facing",
+            Type="application",
+            Subnets=Split(",", subnets),
+            SecurityGroups=[Ref(edge)],
+            LoadBalancerAttributes=[
+                elb.LoadBalancerAttributes(
+                    Key="routing.http.drop_invalid_header_fields.enabled", Value="true"
+                )
+            ],
+        )
+    )
+    target_group = template.add_resource(
+        elb.TargetGroup(
+            "TargetGroup",
+            TargetType="ip",
+            Protocol="HTTP",
+            Port=process.port,
+            VpcId=vpc,
+            HealthCheckPath=process.health_check_path,
+            HealthCheckIntervalSeconds=HEALTH_CHECK_INTERVAL_SECONDS,
+            Matcher=elb.Matcher(HttpCode="200"),
+            TargetGroupAttributes=[
+                elb.TargetGroupAttribute(
+                    Key="deregistration_delay.timeout_seconds",
+                    Value=DEREGISTRATION_DELAY_SECONDS,
+                )
+            ],
+        )
+    )
+    forward = [elb.Action(Type="forward", TargetGroupArn=Ref(target_group))]
+    if model.https:
+        template.add_resource(
+            elb.Listener(
+                "HttpsListener",
+                LoadBalancerArn=Ref(balancer),
+                Port=HTTPS_PORT,
+                Protocol="HTTPS",
+                SslPolicy=TLS_POLICY,
+                Certificates=[elb.Certificate(CertificateArn=model.certificate_arn)],
+                DefaultActions=forward,
+            )
+        )
+        http_actions = [
+            elb.Action(
+                Type="redirect",
+                RedirectConfig=elb.RedirectConfig(
+                    Protocol="HTTPS", Port=str(HTTPS_PORT), StatusCode="HTTP_301"
+                ),
+            )
+        ]
+    else:
+        http_actions = forward
+    template.add_resource(
+        elb.Listener(
+            "HttpListener",
+            LoadBalancerArn=Ref(balancer),
+            Port=HTTP_PORT,
+            Protocol="HTTP",
+            DefaultActions=http_actions,
+        )
+    )
+    return edge, balancer, target_group
+
+
+def build_cluster(model: AppModel) -> Template:
+    """Model in, cluster template out."""
+    template = new_template(
+        f"{model.app} {model.environment}: ECS cluster, load balancer, task security group, logs"
+    )
+    vpc = Ref(add_parameter(template, "VpcId", "VPC of the app.", "AWS::EC2::VPC::Id"))
+    public_subnets = Ref(add_parameter(template, "PublicSubnetIds", "Comma-separated subnets."))
+
+    cluster = template.add_resource(
+        ecs.Cluster(
+            "Cluster",
+            ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+        )
+    )
+    tasks = template.add_resource(
+        ec2.SecurityGroup(
+            "ServiceSecurityGroup",
+            GroupDescription=f"{model.app} {model.environment} tasks",
+            VpcId=vpc,
+        )
+    )
+    add_output(template, "ClusterName", Ref(cluster), "ECS cluster name.")
+    add_output(template, "ServiceSecurityGroupId", Ref(tasks), "Security group of every task.")
+
+    web = model.load_balanced_process
+    if web is not None:
+        edge, balancer, target_group = _load_balancer(template, model, web, vpc, public_subnets)
+        template.add_resource(
+            ec2.SecurityGroupIngress(
+                "ServiceIngressFromLoadBalancer",
+                GroupId=Ref(tasks),
+                IpProtocol="tcp",
+                FromPort=web.port,
+                ToPort=web.port,
+                SourceSecurityGroupId=Ref(edge),
+                Description=f"{web.name} traffic from the load balancer only",
+            )
+        )
+        template.add_resource(
+            ec2.SecurityGroupEgress(
+                "LoadBalancerEgressToService",
+                GroupId=Ref(edge),
+                IpProtocol="tcp",
+                FromPort=web.port,
+                ToPort=web.port,
+                DestinationSecurityGroupId=Ref(tasks),
+                Description=f"to {web.name} tasks only",
+            )
+        )
+        scheme = "https" if model.https else "http"
+        add_output(
+            template,
+            "AppUrl",
+            Sub(f"{scheme}://${{{balancer.title}.DNSName}}"),
+            "Where the app answers.",
+        )
+        add_output(template, "TargetGroupArn", Ref(target_group), "Target group of the web tasks.")
+        add_output(
+            template,
+            "TargetGroupFullName",
+            GetAtt(target_group, "TargetGroupFullName"),
+            "Target group name as CloudWatch metrics know it.",
+        )
+        add_output(
+            template,
+            "LoadBalancerFullName",
+            GetAtt(balancer, "LoadBalancerFullName"),
+            "Load balancer name as CloudWatch metrics know it.",
+        )
+
+    for process in model.processes:
+        group = template.add_resource(
+            retain(
+                LogGroup(
+                    f"{process.logical}LogGroup",
+                    LogGroupName=log_group_name(model, process),
+                    RetentionInDays=model.log_retention_days,
+                )
+            )
+        )
+        add_output(
+            template,
+            f"{process.logical}LogGroupName",
+            Ref(group),
+            f"Where {process.name} writes stdout.",
+        )
+    return template

@@ -1,0 +1,205 @@
+"""Data stack: RDS MySQL and ElastiCache Redis in the isolated subnets, each with a generated
+secret, encrypted at rest and in transit, reachable only from the app's tasks on its own port.
+
+Both keep their data: Snapshot on replacement and deletion; secrets are retained.
+"""
+
+from __future__ import annotations
+
+import json
+
+from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, rds, secretsmanager
+from troposphere import elasticache as cache_types
+
+from factorstack.model import AppModel, Cache, Database
+from factorstack.stacks.common import add_output, add_parameter, new_template, retain
+
+# Characters RDS refuses in a master password and Redis in an auth token.
+PASSWORD_EXCLUDED_CHARACTERS = "\"@/\\'`"
+PASSWORD_LENGTH = 32
+AUTH_TOKEN_LENGTH = 64
+MYSQL_PARAMETER_FAMILY = "mysql8.0"
+STORAGE_TYPE = "gp3"
+
+
+def _ingress_from_tasks(name: str, port: int, tasks: Ref) -> ec2.SecurityGroupRule:
+    return ec2.SecurityGroupRule(
+        IpProtocol="tcp",
+        FromPort=port,
+        ToPort=port,
+        SourceSecurityGroupId=tasks,
+        Description=f"{name} from the app's tasks only",
+    )
+
+
+def _database(
+    template: Template, model: AppModel, db: Database, vpc: Ref, subnets: Ref, tasks: Ref
+) -> None:
+    secret = template.add_resource(
+        retain(
+            secretsmanager.Secret(
+                "DatabaseSecret",
+                Description=f"{model.app} {model.environment} database master credentials",
+                GenerateSecretString=secretsmanager.GenerateSecretString(
+                    SecretStringTemplate=json.dumps(
+                        {"username": db.username, "dbname": db.name}, sort_keys=True
+                    ),
+                    GenerateStringKey="password",
+                    PasswordLength=PASSWORD_LENGTH,
+                    ExcludeCharacters=PASSWORD_EXCLUDED_CHARACTERS,
+                ),
+            )
+        )
+    )
+    group = template.add_resource(
+        ec2.SecurityGroup(
+            "DatabaseSecurityGroup",
+            GroupDescription=f"{model.app} {model.environment} database",
+            VpcId=vpc,
+            SecurityGroupIngress=[_ingress_from_tasks("MySQL", db.port, tasks)],
+        )
+    )
+    subnet_group = template.add_resource(
+        rds.DBSubnetGroup(
+            "DatabaseSubnetGroup",
+            DBSubnetGroupDescription=f"{model.app} {model.environment} isolated subnets",
+            SubnetIds=Split(",", subnets),
+        )
+    )
+    parameters = template.add_resource(
+        rds.DBParameterGroup(
+            "DatabaseParameterGroup",
+            Description=f"{model.app} {model.environment}: TLS required",
+            Family=MYSQL_PARAMETER_FAMILY,
+            Parameters={"require_secure_transport": "ON"},
+        )
+    )
+    database = template.add_resource(
+        retain(
+            rds.DBInstance(
+                "Database",
+                Engine="mysql",
+                EngineVersion=db.engine_version,
+                DBInstanceClass=db.instance_class,
+                DBName=db.name,
+                MasterUsername=Sub(
+                    "{{resolve:secretsmanager:${Secret}:SecretString:username}}",
+                    Secret=Ref(secret),
+                ),
+                MasterUserPassword=Sub(
+                    "{{resolve:secretsmanager:${Secret}:SecretString:password}}",
+                    Secret=Ref(secret),
+                ),
+                AllocatedStorage=str(db.allocated_storage_gb),
+                MaxAllocatedStorage=db.max_allocated_storage_gb,
+                StorageType=STORAGE_TYPE,
+                StorageEncrypted=True,
+                EnableIAMDatabaseAuthentication=True,
+                PubliclyAccessible=False,
+                MultiAZ=db.multi_az,
+                DeletionProtection=db.deletion_protection,
+                BackupRetentionPeriod=db.backup_retention_days,
+                CopyTagsToSnapshot=True,
+                AutoMinorVersionUpgrade=True,
+                DBSubnetGroupName=Ref(subnet_group),
+                DBParameterGroupName=Ref(parameters),
+                VPCSecurityGroups=[Ref(group)],
+            ),
+            policy="Snapshot",
+        )
+    )
+    template.add_resource(
+        secretsmanager.SecretTargetAttachment(
+            "DatabaseSecretAttachment",
+            SecretId=Ref(secret),
+            TargetId=Ref(database),
+            TargetType="AWS::RDS::DBInstance",
+        )
+    )
+    add_output(template, "DatabaseHost", GetAtt(database, "Endpoint.Address"), "MySQL host.")
+    add_output(template, "DatabasePort", GetAtt(database, "Endpoint.Port"), "MySQL port.")
+    add_output(template, "DatabaseSecretArn", Ref(secret), "Master credentials and dbname.")
+
+
+def _cache(
+    template: Template, model: AppModel, cache: Cache, vpc: Ref, subnets: Ref, tasks: Ref
+) -> None:
+    secret = template.add_resource(
+        retain(
+            secretsmanager.Secret(
+                "CacheSecret",
+                Description=f"{model.app} {model.environment} Redis auth token",
+                GenerateSecretString=secretsmanager.GenerateSecretString(
+                    SecretStringTemplate="{}",
+                    GenerateStringKey="token",
+                    PasswordLength=AUTH_TOKEN_LENGTH,
+                    ExcludePunctuation=True,
+                ),
+            )
+        )
+    )
+    group = template.add_resource(
+        ec2.SecurityGroup(
+            "CacheSecurityGroup",
+            GroupDescription=f"{model.app} {model.environment} Redis",
+            VpcId=vpc,
+            SecurityGroupIngress=[_ingress_from_tasks("Redis", cache.port, tasks)],
+        )
+    )
+    subnet_group = template.add_resource(
+        cache_types.SubnetGroup(
+            "CacheSubnetGroup",
+            Description=f"{model.app} {model.environment} isolated subnets",
+            SubnetIds=Split(",", subnets),
+        )
+    )
+    with_replicas = cache.replicas > 0
+    replication_group = template.add_resource(
+        retain(
+            cache_types.ReplicationGroup(
+                "Cache",
+                ReplicationGroupDescription=f"{model.app} {model.environment} Redis",
+                Engine="redis",
+                EngineVersion=cache.engine_version,
+                CacheNodeType=cache.node_type,
+                NumCacheClusters=1 + cache.replicas,
+                AutomaticFailoverEnabled=with_replicas,
+                MultiAZEnabled=with_replicas,
+                Port=cache.port,
+                AtRestEncryptionEnabled=True,
+                TransitEncryptionEnabled=True,
+                AuthToken=Sub(
+                    "{{resolve:secretsmanager:${Secret}:SecretString:token}}", Secret=Ref(secret)
+                ),
+                CacheSubnetGroupName=Ref(subnet_group),
+                SecurityGroupIds=[Ref(group)],
+                SnapshotRetentionLimit=cache.snapshot_retention_days,
+                AutoMinorVersionUpgrade=True,
+            ),
+            policy="Snapshot",
+        )
+    )
+    add_output(
+        template, "CacheHost", GetAtt(replication_group, "PrimaryEndPoint.Address"), "Redis host."
+    )
+    add_output(
+        template, "CachePort", GetAtt(replication_group, "PrimaryEndPoint.Port"), "Redis port."
+    )
+    add_output(template, "CacheSecretArn", Ref(secret), "Redis auth token under key `token`.")
+
+
+def build_data(model: AppModel) -> Template:
+    """Model in, data template out; only the services app.yaml declares are present."""
+    template = new_template(f"{model.app} {model.environment}: MySQL and Redis, isolated")
+    vpc = Ref(add_parameter(template, "VpcId", "VPC of the app.", "AWS::EC2::VPC::Id"))
+    subnets = Ref(add_parameter(template, "IsolatedSubnetIds", "Comma-separated subnets."))
+    tasks = Ref(
+        add_parameter(
+            template, "ServiceSecurityGroupId", "Tasks admitted.", "AWS::EC2::SecurityGroup::Id"
+        )
+    )
+    if model.database is not None:
+        _database(template, model, model.database, vpc, subnets, tasks)
+    if model.cache is not None:
+        _cache(template, model, model.cache, vpc, subnets, tasks)
+    return template

@@ -1,0 +1,190 @@
+"""Network stack: a VPC with public, private (egress through NAT) and isolated subnets per zone.
+
+Public subnets hold the load balancer, private ones the tasks, isolated ones the data tier,
+which has no route out of the VPC at all.
+"""
+
+from __future__ import annotations
+
+from awacs import logs
+from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.sts import AssumeRole
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Tags, Template, ec2, iam
+from troposphere.logs import LogGroup
+
+from factorstack.model import AppModel
+from factorstack.stacks.common import add_output, arn, new_template, retain
+
+FLOW_LOGS_GROUP = "FlowLogsLogGroup"
+
+
+def _zone(index: int) -> Select:
+    return Select(index, GetAZs(""))
+
+
+def _subnet(template: Template, tier: str, zone: int, vpc: ec2.VPC, cidr: str) -> ec2.Subnet:
+    """One subnet of a tier ("public", "private" or "isolated") in the zone-th zone (from 1)."""
+    name = f"{tier.capitalize()}{zone}"
+    return template.add_resource(
+        ec2.Subnet(
+            name,
+            VpcId=Ref(vpc),
+            CidrBlock=cidr,
+            AvailabilityZone=_zone(zone - 1),
+            MapPublicIpOnLaunch=False,
+            Tags=Tags(Name=name, Tier=tier),
+        )
+    )
+
+
+def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
+    group = template.add_resource(
+        retain(
+            LogGroup(
+                FLOW_LOGS_GROUP,
+                LogGroupName=f"/{model.app}/{model.environment}/vpc-flow-logs",
+                RetentionInDays=model.log_retention_days,
+            )
+        )
+    )
+    group_arn = arn("logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs")
+    streams_arn = arn(
+        "logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs:log-stream:*"
+    )
+    role = template.add_resource(
+        iam.Role(
+            "FlowLogsRole",
+            AssumeRolePolicyDocument=PolicyDocument(
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", "vpc-flow-logs.amazonaws.com"),
+                        Action=[AssumeRole],
+                    )
+                ]
+            ),
+            Policies=[
+                iam.Policy(
+                    PolicyName="write-flow-logs",
+                    PolicyDocument=PolicyDocument(
+                        Statement=[
+                            Statement(
+                                Effect=Allow,
+                                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                                Resource=[streams_arn],
+                            ),
+                            Statement(
+                                Effect=Allow,
+                                Action=[logs.DescribeLogStreams],
+                                Resource=[group_arn],
+                            ),
+                        ]
+                    ),
+                )
+            ],
+        )
+    )
+    template.add_resource(
+        ec2.FlowLog(
+            "FlowLog",
+            ResourceId=Ref(vpc),
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogDestinationType="cloud-watch-logs",
+            LogGroupName=Ref(group),
+            DeliverLogsPermissionArn=GetAtt(role, "Arn"),
+        )
+    )
+
+
+def build_network(model: AppModel) -> Template:
+    """Model in, network template out; outputs are the ids other stacks need."""
+    net = model.network
+    template = new_template(f"{model.app} {model.environment}: VPC, subnets, NAT, flow logs")
+    vpc = template.add_resource(
+        ec2.VPC(
+            "Vpc",
+            CidrBlock=net.cidr,
+            EnableDnsHostnames=True,
+            EnableDnsSupport=True,
+            Tags=Tags(Name=f"{model.app}-{model.environment}"),
+        )
+    )
+    gateway = template.add_resource(ec2.InternetGateway("InternetGateway"))
+    attachment = template.add_resource(
+        ec2.VPCGatewayAttachment(
+            "InternetGatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(gateway)
+        )
+    )
+    public_routes = template.add_resource(ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc)))
+    template.add_resource(
+        ec2.Route(
+            "PublicDefaultRoute",
+            DependsOn=attachment.title,
+            RouteTableId=Ref(public_routes),
+            DestinationCidrBlock="0.0.0.0/0",
+            GatewayId=Ref(gateway),
+        )
+    )
+    isolated_routes = template.add_resource(ec2.RouteTable("IsolatedRouteTable", VpcId=Ref(vpc)))
+
+    public, private, isolated, nats = [], [], [], []
+    for index in range(net.availability_zones):
+        zone = index + 1
+        subnet = _subnet(template, "public", zone, vpc, net.public_subnets[index])
+        public.append(subnet)
+        template.add_resource(
+            ec2.SubnetRouteTableAssociation(
+                f"Public{zone}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(public_routes)
+            )
+        )
+        if index < net.nat_gateways:
+            address = template.add_resource(
+                ec2.EIP(f"Nat{zone}Address", Domain="vpc", DependsOn=attachment.title)
+            )
+            nats.append(
+                template.add_resource(
+                    ec2.NatGateway(
+                        f"Nat{zone}",
+                        AllocationId=GetAtt(address, "AllocationId"),
+                        SubnetId=Ref(subnet),
+                    )
+                )
+            )
+    for index in range(net.availability_zones):
+        zone = index + 1
+        subnet = _subnet(template, "private", zone, vpc, net.private_subnets[index])
+        private.append(subnet)
+        routes = template.add_resource(ec2.RouteTable(f"Private{zone}RouteTable", VpcId=Ref(vpc)))
+        template.add_resource(
+            ec2.Route(
+                f"Private{zone}DefaultRoute",
+                RouteTableId=Ref(routes),
+                DestinationCidrBlock="0.0.0.0/0",
+                NatGatewayId=Ref(nats[index % len(nats)]),
+            )
+        )
+        template.add_resource(
+            ec2.SubnetRouteTableAssociation(
+                f"Private{zone}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(routes)
+            )
+        )
+        data_subnet = _subnet(template, "isolated", zone, vpc, net.isolated_subnets[index])
+        isolated.append(data_subnet)
+        template.add_resource(
+            ec2.SubnetRouteTableAssociation(
+                f"Isolated{zone}Routes",
+                SubnetId=Ref(data_subnet),
+                RouteTableId=Ref(isolated_routes),
+            )
+        )
+    _flow_logs(template, model, vpc)
+
+    add_output(template, "VpcId", Ref(vpc), "The VPC every other stack lives in.")
+    for name, subnets, use in (
+        ("PublicSubnetIds", public, "load balancer"),
+        ("PrivateSubnetIds", private, "tasks (egress through NAT)"),
+        ("IsolatedSubnetIds", isolated, "data tier (no route out)"),
+    ):
+        add_output(template, name, Join(",", [Ref(s) for s in subnets]), f"Subnets for the {use}.")
+    return template
