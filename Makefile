@@ -6,7 +6,7 @@ BASE_STAMP := $(VENV)/.base-installed
 TEST_STAMP := $(VENV)/.test-installed
 PIP_INSTALL := $(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: templates test lint bench local-aws clean
+.PHONY: venv templates test lint bench local-aws clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(TEST_STAMP): $(BASE_STAMP)
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
+# The virtual environment alone (CI's apply step: it must not rebuild the reviewed templates).
+venv: $(BASE_STAMP)
+
 templates: $(BASE_STAMP)
 	$(BIN)/factorstack build
 
@@ -29,6 +32,9 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check templates_src tests
 	$(BIN)/ruff format --check templates_src tests
 	$(BIN)/factorstack lint
+	$(BIN)/hadolint docker/*/Dockerfile
+	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck
+	$(BIN)/shellcheck docker/apache/start.sh deploy.sh
 
 bench: $(BASE_STAMP)
 	$(BIN)/python bench/bench_build.py

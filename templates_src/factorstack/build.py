@@ -82,12 +82,21 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
     resources: dict[str, int] = {}
     errors: list[str] = []
     warnings: list[str] = []
-    for name, template in build_stack_set(loaded.model).items():
+    env_name = loaded.model.environment
+    try:
+        stack_set = build_stack_set(loaded.model)
+    except ValueError as error:  # troposphere refuses to add past a CloudFormation limit
+        if not str(error).startswith("Maximum"):
+            raise
+        raise BuildError(
+            f"{env_name}: {error} (CloudFormation's limit; fewer process types per app)"
+        ) from None
+    for name, template in stack_set.items():
         body = template.to_dict()
         data = render(body)
         files[name] = data
         resources[name] = len(body.get("Resources", {}))
-        for finding in limits.check_template(f"{loaded.model.environment}/{name}", body, len(data)):
+        for finding in limits.check_template(f"{env_name}/{name}", body, len(data)):
             (errors if finding.over else warnings).append(str(finding))
     if errors:
         raise BuildError(*errors)

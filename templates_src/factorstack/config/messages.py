@@ -65,8 +65,6 @@ def describe_validation_errors(error: ValidationError, shown_as: str) -> list[st
         if stripped != loc:
             path = field_path(stripped)
             message = f"not a valid value (use {ENV_VALUE_FORMS})"
-            if item["type"] == "extra_forbidden" or item["type"] == "missing":
-                message = f"not a valid reference (use {ENV_VALUE_FORMS})"
         else:
             path = field_path(loc)
             message = _describe(item)

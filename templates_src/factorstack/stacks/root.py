@@ -6,7 +6,7 @@ next child's parameters. Children never reference each other directly.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Output, Parameter, Ref, Template, cloudformation
+from troposphere import GetAtt, Join, Output, Parameter, Ref, Template, cloudformation
 
 from factorstack.model import AppModel, Process
 from factorstack.stacks.autoscaling import build_autoscaling, service_name_parameter
@@ -136,10 +136,14 @@ def _root_outputs(
                 Description=f"ECS service of {process.name}.",
             )
         )
-        root.add_output(
-            Output(
-                f"{process.logical}LogGroupName",
-                Value=_output(cluster, f"{process.logical}LogGroupName"),
-                Description=f"Log group of {process.name}.",
-            )
+    # One output for every log group keeps the root at n + 3 outputs (limit 200).
+    root.add_output(
+        Output(
+            "LogGroupNames",
+            Value=Join(
+                ",",
+                [_output(cluster, f"{process.logical}LogGroupName") for process in model.processes],
+            ),
+            Description="Log groups of the processes, in app.yaml's order, comma-separated.",
         )
+    )

@@ -1,0 +1,165 @@
+"""What `factorstack build` promises: the full set per environment, byte-stable output, no
+rewrite or re-lint when nothing changed, and a failed build that leaves build/ alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factorstack import build as build_module
+from factorstack import limits
+from factorstack.build import build
+from factorstack.cli import main
+from factorstack.config import config_sha256
+from factorstack.errors import BuildError
+from factorstack.lint import LintFinding
+from tests.conftest import copy_sample
+from tests.templates.helpers import edit_yaml
+
+EXPECTED_FILES = {
+    "root.json",
+    "network.json",
+    "cluster.json",
+    "data.json",
+    "process-web.json",
+    "process-worker.json",
+    "process-scheduler.json",
+    "autoscaling.json",
+    "manifest.json",
+}
+
+
+class LintRecorder:
+    """Stands in for cfn-lint: records what it was asked to lint, reports what it is told to."""
+
+    def __init__(self, findings: list[LintFinding] | None = None) -> None:
+        self.calls: list[list[Path]] = []
+        self.findings = findings or []
+
+    def __call__(self, paths: list[Path], regions: list[str]) -> list[LintFinding]:
+        self.calls.append(list(paths))
+        return self.findings
+
+
+@pytest.fixture
+def lint(monkeypatch) -> LintRecorder:
+    recorder = LintRecorder()
+    monkeypatch.setattr(build_module, "lint_templates", recorder)
+    return recorder
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_build_writes_every_environment_with_root_children_and_manifest(sample_root, lint):
+    build(sample_root)
+    for env in ("dev", "staging", "prod"):
+        folder = sample_root / "build" / env
+        assert {p.name for p in folder.iterdir()} == EXPECTED_FILES
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["stack_name"] == f"example-{env}"
+        assert manifest["processes"] == ["web", "worker", "scheduler"]
+        assert manifest["config_sha256"] == config_sha256(sample_root, env)
+        assert set(manifest["templates"]) == EXPECTED_FILES - {"manifest.json"}
+    assert len(lint.calls) == 1  # one lint call for every template of every environment
+    assert len(lint.calls[0]) == 24
+
+
+def test_two_builds_are_byte_identical(tmp_path, lint):
+    first = copy_sample(tmp_path / "one")
+    second = copy_sample(tmp_path / "two")
+    build(first)
+    build(second)
+    assert _snapshot(first / "build") == _snapshot(second / "build")
+
+
+def test_unchanged_rebuild_neither_rewrites_nor_lints(sample_root, lint):
+    build(sample_root)
+    stamps = {p: p.stat().st_mtime_ns for p in (sample_root / "build").rglob("*.json")}
+    report = build(sample_root)
+    assert report.linted_files == 0
+    assert len(lint.calls) == 1
+    assert {p: p.stat().st_mtime_ns for p in (sample_root / "build").rglob("*.json")} == stamps
+
+
+def test_a_change_relints_only_the_changed_templates_and_root(sample_root, lint):
+    build(sample_root)
+    edit_yaml(
+        sample_root / "environments/prod.yaml",
+        lambda d: d["processes"].update(worker={"cpu": 2048, "memory": 4096}),
+    )
+    report = build(sample_root)
+    linted = lint.calls[-1]
+    assert sorted(p.name for p in linted) == ["process-worker.json", "root.json"]
+    assert {p.parent.name for p in linted} == {"prod"}
+    assert [e.name for e in report.environments if e.changed] == ["prod"]
+    worker = json.loads((sample_root / "build/prod/process-worker.json").read_text())
+    task = worker["Resources"]["WorkerTaskDefinition"]["Properties"]
+    assert (task["Cpu"], task["Memory"]) == ("2048", "4096")
+
+
+def test_a_comment_in_the_config_only_refreshes_the_manifest_hash(sample_root, lint):
+    build(sample_root)
+    env_file = sample_root / "environments/dev.yaml"
+    env_file.write_text(env_file.read_text() + "# a comment\n")
+    report = build(sample_root)
+    assert report.linted_files == 0
+    manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
+    assert manifest["config_sha256"] == config_sha256(sample_root, "dev")
+
+
+def test_a_template_edited_by_hand_is_rebuilt(sample_root, lint):
+    build(sample_root)
+    (sample_root / "build/dev/data.json").write_text("{}")
+    build(sample_root)
+    assert json.loads((sample_root / "build/dev/data.json").read_text())["Resources"]
+
+
+def test_lint_findings_fail_the_build_and_leave_build_untouched(sample_root, lint, capsys):
+    build(sample_root)
+    before = _snapshot(sample_root / "build")
+    edit_yaml(sample_root / "environments/dev.yaml", lambda d: d.update(log_retention_days=14))
+    lint.findings = [LintFinding("somewhere/data.json", 12, "E3001", "bad thing")]
+    with pytest.raises(BuildError) as raised:
+        build(sample_root)
+    assert raised.value.lines[0] == "somewhere/data.json:12 E3001 bad thing"
+    after = _snapshot(sample_root / "build")
+    assert {k: v for k, v in after.items() if not k.startswith("rejected/")} == before
+    assert "rejected/dev/cluster.json" in after
+
+
+def test_over_a_cloudformation_limit_is_an_error_and_nothing_is_written(
+    sample_root, lint, monkeypatch
+):
+    monkeypatch.setitem(limits._SECTION_LIMITS, "Resources", 10)
+    with pytest.raises(BuildError) as raised:
+        build(sample_root)
+    assert any(
+        "network.json: Resources" in line and "over the limit" in line
+        for line in raised.value.lines
+    )
+    assert not (sample_root / "build").exists()
+    assert lint.calls == []
+
+
+def test_limit_check_warns_above_80_percent_and_errs_above_the_limit():
+    body = {"Resources": {f"R{i}": {} for i in range(401)}, "Outputs": {}}
+    (warning,) = limits.check_template("t.json", body, 100)
+    assert not warning.over
+    assert str(warning) == "t.json: Resources: 401 of 500 (above 80% of the limit)"
+    body["Resources"] = {f"R{i}": {} for i in range(501)}
+    (error,) = limits.check_template("t.json", body, 100)
+    assert error.over
+    (size,) = limits.check_template("t.json", {}, 1_000_001)
+    assert size.what == "size in bytes" and size.over
+    assert limits.check_template("t.json", {"Resources": {"A": {}}}, 100) == []
+
+
+def test_cli_build_reports_each_environment(sample_root, lint, capsys):
+    assert main(["--root", str(sample_root), "build", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "build/dev: 8 templates" in out
+    assert not (sample_root / "build/prod").exists()

@@ -1,0 +1,47 @@
+"""cfn-lint (informational rules included) finds nothing in what we generate, and does find
+a real mistake, so a clean result means something."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.app_generator import write_generated_app
+from factorstack.build import build
+from factorstack.lint import lint_templates
+
+
+def _templates(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "build").glob("*/*.json") if p.name != "manifest.json")
+
+
+def test_sample_app_is_lint_clean_in_every_environment(sample_root: Path):
+    report = build(sample_root)  # lints for real; raises BuildError on any finding
+    assert report.linted_files == 24
+    assert len(_templates(sample_root)) == 24
+
+
+def test_generated_app_with_many_process_types_is_clean_and_inside_limits(tmp_path: Path):
+    root = write_generated_app(tmp_path / "big", 20)
+    report = build(root, ["prod"])
+    (prod,) = report.environments
+    assert len(prod.files) == 20 + 5
+    assert prod.warnings == []
+    assert max(prod.resources.values()) < 500 * 0.8
+    assert report.linted_files == 25
+
+
+def test_lint_reports_file_line_rule_and_message(tmp_path: Path):
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        json.dumps(
+            {
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Nope": 1}}},
+            },
+            indent=2,
+        )
+    )
+    findings = lint_templates([broken], ["eu-west-1"])
+    assert [(f.rule, f.line) for f in findings] == [("E3002", 7)]
+    assert str(findings[0]).startswith(f"{broken}:7 E3002 ")

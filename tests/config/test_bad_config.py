@@ -1,0 +1,219 @@
+"""Every mistake gets one line naming file, field and fix, exit 2, no traceback, build/ untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from factorstack.cli import main
+from tests.templates.helpers import edit_yaml
+
+
+def _set(*path_and_value):
+    *path, value = path_and_value
+
+    def change(data):
+        for key in path[:-1]:
+            data = data.setdefault(key, {})
+        data[path[-1]] = value
+
+    return change
+
+
+def _delete(*path):
+    def change(data):
+        for key in path[:-1]:
+            data = data[key]
+        del data[path[-1]]
+
+    return change
+
+
+CASES = [
+    (
+        "environments/prod.yaml",
+        _set("processes", "web", {"cpu": 256, "memory": 300}),
+        "environments/prod.yaml: processes.web.memory: 300 is not valid with cpu 256 "
+        "(use 512, 1024 or 2048)",
+    ),
+    (
+        "environments/prod.yaml",
+        _set("processes", "web", {"cpu": 1024, "memory": 1024}),
+        "environments/prod.yaml: processes.web.memory: 1024 is not valid with cpu 1024 "
+        "(use 2048 to 8192 in steps of 1024)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("processes", "web", {"cpu": 300, "memory": 512}),
+        "environments/dev.yaml: processes.web.cpu: 300 is not a Fargate cpu size "
+        "(use 256, 512, 1024, 2048, 4096, 8192 or 16384)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("processes", "mailer", {"cpu": 256, "memory": 512}),
+        "environments/dev.yaml: processes.mailer: unknown process "
+        "(app.yaml defines scheduler, web and worker)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("processes", "scheduler", {"cpu": 256, "memory": 512, "max_tasks": 3}),
+        "environments/dev.yaml: processes.scheduler.max_tasks: scheduler is a singleton and "
+        "always runs exactly one task (remove max_tasks)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("processes", "web", {"cpu": 256, "memory": 512, "min_tasks": 5, "max_tasks": 2}),
+        "environments/dev.yaml: processes.web.max_tasks: 2 is below min_tasks 5 (raise it)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("databse", {"multi_az": True}),
+        "environments/dev.yaml: databse: unknown key (remove it or fix its spelling; "
+        "`factorstack schema` lists the keys)",
+    ),
+    (
+        "environments/dev.yaml",
+        _delete("account"),
+        "environments/dev.yaml: account: required (add it)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("network", "nat_gateways", 3),
+        "environments/dev.yaml: network.nat_gateways: 3 is more than the 2 availability zones "
+        "(use at most one per zone)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("network", "cidr", "10.0.0.0/8"),
+        "environments/dev.yaml: network.cidr: 10.0.0.0/8 must be an IPv4 range from /16 to /24 "
+        "(use one like 10.0.0.0/16)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("log_retention_days", 10),
+        "environments/dev.yaml: log_retention_days: 10 is not allowed (use 1, 3, 5, 7, 14, 30, 60, "
+        "90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)",
+    ),
+    (
+        "environments/dev.yaml",
+        _set("environment", "DB_PASSWORD", "hunter2"),
+        "environments/dev.yaml: environment.DB_PASSWORD: app.yaml reads this from a parameter, "
+        "secret or service; a plain value here would replace it (remove it, or change app.yaml)",
+    ),
+    (
+        "app.yaml",
+        _set("environment", "STRIPE_KEY", {"secret": "STRIPE2", "key": "KEY"}),
+        "app.yaml: environment.STRIPE_KEY: secret 'STRIPE2' is used but not declared "
+        "(add it to `secrets:` in app.yaml)",
+    ),
+    (
+        "app.yaml",
+        _set("environment", "APP_URL", {"parameter": "APP_URI"}),
+        "app.yaml: environment.APP_URL: parameter 'APP_URI' is used but not declared "
+        "(add it to `parameters:` in app.yaml)",
+    ),
+    (
+        "app.yaml",
+        _set("environment", "DB_DATABASE", {"secret": "database", "key": "name"}),
+        "app.yaml: environment.DB_DATABASE: the database secret has no key 'name' "
+        "(use username, password, dbname, engine, host or port)",
+    ),
+    (
+        "app.yaml",
+        _set("environment", "DB_HOST", {"databse": "host"}),
+        "app.yaml: environment.DB_HOST: not a valid value (use a plain string or number, "
+        "{parameter: NAME}, {secret: NAME, key: KEY}, {database: host|port} or {cache: host|port})",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "web", "dockerfile", "docker/apache"),
+        "app.yaml: processes.web.dockerfile: unknown key (remove it or fix its spelling; "
+        "`factorstack schema` lists the keys)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "Web_Server", {"docker": "docker/apache"}),
+        "app.yaml: processes.Web_Server.[key]: 'Web_Server' is not valid "
+        "(it must match ^[a-z][a-z0-9-]*[a-z0-9]$)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "port", 8080),
+        "app.yaml: processes.worker.port: only one process can sit behind the load balancer "
+        "(web already does; remove this port)",
+    ),
+    (
+        "app.yaml",
+        _delete("database"),
+        "app.yaml: environment.DB_HOST: uses the database, but app.yaml declares none "
+        "(add a `database:` section)",
+    ),
+]
+
+
+@pytest.fixture
+def built_root(sample_root: Path) -> Path:
+    """A sample repo with a previous good build in place, to prove a failure leaves it alone."""
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 0
+    return sample_root
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(("file", "change", "expected"), CASES, ids=[c[2][:60] for c in CASES])
+def test_bad_config_gets_one_line_exit_2_and_build_untouched(
+    built_root: Path, capsys, file, change, expected
+):
+    before = _snapshot(built_root / "build")
+    edit_yaml(built_root / file, change)
+    code = main(["--root", str(built_root), "build", "--no-lint"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert expected in captured.err.splitlines()
+    assert "Traceback" not in captured.err
+    assert _snapshot(built_root / "build") == before
+
+
+def test_every_problem_is_reported_not_only_the_first(sample_root: Path, capsys):
+    edit_yaml(sample_root / "environments/dev.yaml", _set("processes", "web", {"cpu": 300}))
+    edit_yaml(sample_root / "environments/prod.yaml", _set("region", "Europe"))
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("environments/dev.yaml: processes.web.cpu") for line in errors)
+    assert any(line.startswith("environments/prod.yaml: region") for line in errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("app: example\nprocesses:\n  web: [unclosed\n", "app.yaml:4: malformed YAML"),
+        ("app: example\napp: other\n", "app.yaml:2: malformed YAML: key 'app' appears twice"),
+        ("- just\n- a list\n", "app.yaml: top level must be a mapping of keys to values"),
+    ],
+)
+def test_malformed_yaml_is_one_line_with_its_line_number(built_root: Path, capsys, text, expected):
+    before = _snapshot(built_root / "build")
+    (built_root / "app.yaml").write_text(text)
+    assert main(["--root", str(built_root), "build", "--no-lint"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(expected)
+    assert _snapshot(built_root / "build") == before
+
+
+def test_missing_files_and_unknown_environment(sample_root: Path, capsys):
+    assert main(["--root", str(sample_root), "build", "qa"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "environments/qa.yaml: no such environment (create the file)"
+    )
+    (sample_root / "app.yaml").unlink()
+    assert main(["--root", str(sample_root), "build"]) == 2
+    assert capsys.readouterr().err.strip() == "app.yaml: file not found (create it; see README)"
+
+
+def test_usage_mistake_is_one_line_exit_2(capsys):
+    assert main(["frobnicate"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "invalid choice: 'frobnicate'" in line

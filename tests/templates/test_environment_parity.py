@@ -1,0 +1,103 @@
+"""Dev/prod parity: environments share the templates; only what an environment file says differs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.templates.helpers import edit_yaml, templates_of
+
+
+def differences(left: Any, right: Any, path: str = "") -> set[str]:
+    """JSON paths whose values differ between two documents."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        found: set[str] = set()
+        for key in set(left) | set(right):
+            found |= differences(left.get(key), right.get(key), f"{path}/{key}")
+        return found
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        found = set()
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            found |= differences(a, b, f"{path}/{index}")
+        return found
+    return set() if left == right else {path}
+
+
+def _changed_paths(root: Path, change) -> set[str]:
+    before = templates_of(root, "dev")
+    edit_yaml(root / "environments/dev.yaml", change)
+    after = templates_of(root, "dev")
+    assert set(before) == set(after)
+    return {f"{name}{p}" for name in before for p in differences(before[name], after[name])}
+
+
+def test_an_environment_with_the_same_values_gets_the_same_templates(sample_root: Path):
+    shutil.copy(sample_root / "environments/dev.yaml", sample_root / "environments/qa.yaml")
+    dev = json.dumps(templates_of(sample_root, "dev"), sort_keys=True)
+    qa = json.dumps(templates_of(sample_root, "qa"), sort_keys=True)
+    assert (
+        qa.replace("/example/qa/", "/example/dev/")
+        .replace("example-qa", "example-dev")
+        .replace("example qa:", "example dev:")
+        .replace("example qa ", "example dev ")
+        == dev
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["database"].update(multi_az=True),
+            {"data.json/Resources/Database/Properties/MultiAZ"},
+        ),
+        (
+            lambda d: d["processes"]["worker"].update(cpu=512, memory=2048),
+            {
+                "process-worker.json/Resources/WorkerTaskDefinition/Properties/Cpu",
+                "process-worker.json/Resources/WorkerTaskDefinition/Properties/Memory",
+            },
+        ),
+        (
+            lambda d: d["processes"]["web"].update(max_tasks=7),
+            {"autoscaling.json/Resources/WebScalableTarget/Properties/MaxCapacity"},
+        ),
+        (
+            lambda d: d.update(log_retention_days=90),
+            {
+                f"{file}/Resources/{group}/Properties/RetentionInDays"
+                for file, group in [
+                    ("cluster.json", "WebLogGroup"),
+                    ("cluster.json", "WorkerLogGroup"),
+                    ("cluster.json", "SchedulerLogGroup"),
+                    ("network.json", "FlowLogsLogGroup"),
+                ]
+            },
+        ),
+        (
+            lambda d: d["environment"].update(LOG_LEVEL="error"),
+            {
+                f"process-{p}.json/Resources/{p.capitalize()}TaskDefinition/Properties/"
+                "ContainerDefinitions/0/Environment/5/Value"
+                for p in ("web", "worker", "scheduler")
+            },
+        ),
+    ],
+    ids=["multi-az", "worker-size", "web-max", "log-retention", "plain-variable"],
+)
+def test_one_value_changes_only_its_own_place(sample_root: Path, change, expected):
+    assert _changed_paths(sample_root, change) == expected
+
+
+def test_a_certificate_changes_only_the_edge(sample_root: Path):
+    changed = _changed_paths(
+        sample_root,
+        lambda d: d.update(
+            certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"
+        ),
+    )
+    assert {p.split("/")[0] for p in changed} == {"cluster.json"}

@@ -1,0 +1,188 @@
+"""The process stacks: least-privilege roles, safe deployments, config injected by ECS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.templates.helpers import resources_of_type, templates_of
+
+REPO = Path(__file__).resolve().parents[2]
+PROCESSES = ["web", "worker", "scheduler"]
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, dict]:
+    return templates_of(REPO, "dev")
+
+
+def _one(template: dict, kind: str) -> dict:
+    (resource,) = resources_of_type(template, kind).values()
+    return resource["Properties"]
+
+
+def _statements(role: dict) -> list[dict]:
+    return [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_execution_role_uses_a_wildcard_only_for_the_ecr_token(dev, process):
+    template = dev[f"process-{process}.json"]
+    role = template["Resources"][f"{process.capitalize()}ExecutionRole"]["Properties"]
+    for statement in _statements(role):
+        resources = statement["Resource"]
+        if "*" in resources:
+            assert statement["Action"] == ["ecr:GetAuthorizationToken"]
+            assert resources == ["*"]
+        for resource in resources:
+            assert "arn:aws:" not in json.dumps(resource)  # partition comes from the stack
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_execution_role_names_exact_repository_log_group_parameter_and_secrets(dev, process):
+    role = dev[f"process-{process}.json"]["Resources"][f"{process.capitalize()}ExecutionRole"]
+    by_action = {tuple(s["Action"]): s["Resource"] for s in _statements(role["Properties"])}
+    assert by_action[
+        ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+    ] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:"
+            f"repository/example/{process}"
+        }
+    ]
+    assert by_action[("logs:CreateLogStream", "logs:PutLogEvents")] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
+            "log-group:${LogGroupName}:log-stream:*"
+        }
+    ]
+    assert by_action[("ssm:GetParameters",)] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/APP_URL"}
+    ]
+    assert by_action[("secretsmanager:GetSecretValue",)] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+            "secret:STRIPE-??????"
+        },
+        {"Ref": "CacheSecretArn"},
+        {"Ref": "DatabaseSecretArn"},
+    ]
+
+
+@pytest.mark.parametrize("process", PROCESSES)
+def test_task_role_denies_all_of_iam(dev, process):
+    role = dev[f"process-{process}.json"]["Resources"][f"{process.capitalize()}TaskRole"]
+    assert _statements(role["Properties"]) == [
+        {"Action": ["iam:*"], "Effect": "Deny", "Resource": ["*"]}
+    ]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("process", PROCESSES)
+def test_every_service_rolls_back_a_broken_release_and_leaves_the_count_alone(env, process):
+    service = _one(templates_of(REPO, env)[f"process-{process}.json"], "AWS::ECS::Service")
+    breaker = service["DeploymentConfiguration"]["DeploymentCircuitBreaker"]
+    assert breaker == {"Enable": True, "Rollback": True}
+    assert "DesiredCount" not in service
+    assert service["LaunchType"] == "FARGATE"
+    network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    assert network["Subnets"] == {"Fn::Split": [",", {"Ref": "PrivateSubnetIds"}]}
+
+
+def test_the_scheduler_can_never_run_twice(dev):
+    service = _one(dev["process-scheduler.json"], "AWS::ECS::Service")
+    config = service["DeploymentConfiguration"]
+    assert (config["MinimumHealthyPercent"], config["MaximumPercent"]) == (0, 100)
+    scaling = dev["autoscaling.json"]["Resources"]
+    assert not [name for name in scaling if name.startswith("Scheduler")]
+
+
+def test_only_web_sits_behind_the_load_balancer(dev):
+    web = _one(dev["process-web.json"], "AWS::ECS::Service")
+    assert web["LoadBalancers"] == [
+        {"ContainerName": "web", "ContainerPort": 80, "TargetGroupArn": {"Ref": "TargetGroupArn"}}
+    ]
+    assert web["HealthCheckGracePeriodSeconds"] > 0
+    for process in ("worker", "scheduler"):
+        assert "LoadBalancers" not in _one(dev[f"process-{process}.json"], "AWS::ECS::Service")
+
+
+def test_task_definition_is_fargate_sized_by_the_environment():
+    prod = templates_of(REPO, "prod")
+    task = _one(prod["process-web.json"], "AWS::ECS::TaskDefinition")
+    assert task["RequiresCompatibilities"] == ["FARGATE"]
+    assert task["NetworkMode"] == "awsvpc"
+    assert (task["Cpu"], task["Memory"]) == ("1024", "2048")
+
+
+def test_container_gets_config_from_parameters_secrets_and_plain_values(dev):
+    task = _one(dev["process-worker.json"], "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    assert container["Command"] == ["php", "artisan", "queue:work", "--timeout=300"]
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert environment["LOG_CHANNEL"] == "stdout"
+    assert environment["DB_CONNECTION"] == "mysql"
+    assert environment["DB_HOST"] == {"Ref": "DatabaseHost"}
+    assert environment["REDIS_PORT"] == {"Ref": "CachePort"}
+    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert secrets["DB_PASSWORD"] == {"Fn::Sub": "${DatabaseSecretArn}:password::"}
+    assert secrets["DB_DATABASE"] == {"Fn::Sub": "${DatabaseSecretArn}:dbname::"}
+    assert secrets["REDIS_PASSWORD"] == {"Fn::Sub": "${CacheSecretArn}:token::"}
+    assert secrets["STRIPE_KEY"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+        "secret:STRIPE:STRIPE_KEY::"
+    }
+    assert secrets["APP_URL"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/APP_URL"
+    }
+    assert not set(environment) & set(secrets)
+
+
+def test_container_image_comes_from_the_process_repository_at_the_release_tag(dev):
+    task = _one(dev["process-web.json"], "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    assert container["Image"] == {
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/example/web:${ImageTag}"
+    }
+    assert container["PortMappings"] == [{"ContainerPort": 80, "Protocol": "tcp"}]
+
+
+def test_logs_go_to_cloudwatch_through_awslogs(dev):
+    task = _one(dev["process-web.json"], "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    assert container["LogConfiguration"] == {
+        "LogDriver": "awslogs",
+        "Options": {
+            "awslogs-group": {"Ref": "LogGroupName"},
+            "awslogs-region": {"Ref": "AWS::Region"},
+            "awslogs-stream-prefix": "web",
+        },
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_web_and_worker_scale_on_cpu_and_memory_at_75_percent(env):
+    scaling = templates_of(REPO, env)["autoscaling.json"]["Resources"]
+    expected_bounds = {
+        "dev": {"Web": (1, 2), "Worker": (1, 2)},
+        "prod": {"Web": (2, 10), "Worker": (1, 10)},
+    }
+    for process, (low, high) in expected_bounds[env].items():
+        target = scaling[f"{process}ScalableTarget"]["Properties"]
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (low, high)
+        assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+        metrics = {
+            scaling[f"{process}{m}Scaling"]["Properties"][
+                "TargetTrackingScalingPolicyConfiguration"
+            ]["PredefinedMetricSpecification"]["PredefinedMetricType"]: scaling[
+                f"{process}{m}Scaling"
+            ]["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+            for m in ("Cpu", "Memory")
+        }
+        assert metrics == {
+            "ECSServiceAverageCPUUtilization": 75.0,
+            "ECSServiceAverageMemoryUtilization": 75.0,
+        }

@@ -1,0 +1,172 @@
+"""The root's wiring, the network's tiers, the edge, and the logical ids that must never move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.templates.helpers import resources_of_type, templates_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Renaming one of these destroys the resource (and its data) on the next deploy.
+PINNED_STATEFUL_IDS = {
+    "data.json": {
+        "Database": "AWS::RDS::DBInstance",
+        "DatabaseSecret": "AWS::SecretsManager::Secret",
+        "Cache": "AWS::ElastiCache::ReplicationGroup",
+        "CacheSecret": "AWS::SecretsManager::Secret",
+    },
+    "cluster.json": {
+        "WebLogGroup": "AWS::Logs::LogGroup",
+        "WorkerLogGroup": "AWS::Logs::LogGroup",
+        "SchedulerLogGroup": "AWS::Logs::LogGroup",
+    },
+    "network.json": {"FlowLogsLogGroup": "AWS::Logs::LogGroup"},
+    "root.json": {
+        "NetworkStack": "AWS::CloudFormation::Stack",
+        "ClusterStack": "AWS::CloudFormation::Stack",
+        "DataStack": "AWS::CloudFormation::Stack",
+        "WebStack": "AWS::CloudFormation::Stack",
+        "WorkerStack": "AWS::CloudFormation::Stack",
+        "SchedulerStack": "AWS::CloudFormation::Stack",
+        "AutoscalingStack": "AWS::CloudFormation::Stack",
+    },
+    "process-web.json": {"WebService": "AWS::ECS::Service"},
+}
+STATEFUL_TYPES = {
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::SecretsManager::Secret",
+    "AWS::Logs::LogGroup",
+}
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def env_templates(request) -> dict[str, dict]:
+    return templates_of(REPO, request.param)
+
+
+def test_stateful_logical_ids_are_pinned(env_templates):
+    for file, expected in PINNED_STATEFUL_IDS.items():
+        resources = env_templates[file]["Resources"]
+        assert {name: resources[name]["Type"] for name in expected} == expected
+
+
+def test_every_stateful_resource_keeps_its_data(env_templates):
+    for template in env_templates.values():
+        for name, resource in template["Resources"].items():
+            if resource["Type"] in STATEFUL_TYPES:
+                assert resource.get("DeletionPolicy") in {"Retain", "Snapshot"}, name
+                assert resource.get("UpdateReplacePolicy") in {"Retain", "Snapshot"}, name
+
+
+def test_root_children_use_local_template_files_that_exist(env_templates):
+    stacks = resources_of_type(env_templates["root.json"], "AWS::CloudFormation::Stack")
+    assert {s["Properties"]["TemplateURL"] for s in stacks.values()} == set(env_templates) - {
+        "root.json"
+    }
+
+
+def test_children_exchange_values_only_through_the_root(env_templates):
+    root = env_templates["root.json"]
+    data = root["Resources"]["DataStack"]["Properties"]["Parameters"]
+    assert data["ServiceSecurityGroupId"] == {
+        "Fn::GetAtt": ["ClusterStack", "Outputs.ServiceSecurityGroupId"]
+    }
+    web = root["Resources"]["WebStack"]["Properties"]["Parameters"]
+    assert web["ImageTag"] == {"Ref": "ImageTag"}
+    assert web["DatabaseHost"] == {"Fn::GetAtt": ["DataStack", "Outputs.DatabaseHost"]}
+    assert web["TargetGroupArn"] == {"Fn::GetAtt": ["ClusterStack", "Outputs.TargetGroupArn"]}
+    scaling = root["Resources"]["AutoscalingStack"]["Properties"]["Parameters"]
+    assert scaling["WebServiceName"] == {"Fn::GetAtt": ["WebStack", "Outputs.ServiceName"]}
+    assert "SchedulerServiceName" not in scaling
+    for name, template in env_templates.items():
+        if name == "root.json":
+            continue
+        stacks = resources_of_type(template, "AWS::CloudFormation::Stack")
+        assert not stacks, f"{name} nests stacks of its own"
+        # every parameter a child declares is passed by the root
+        (child,) = [
+            r for r in root["Resources"].values() if r["Properties"].get("TemplateURL") == name
+        ]
+        assert set(template.get("Parameters", {})) == set(child["Properties"].get("Parameters", {}))
+
+
+def test_root_outputs_name_the_url_cluster_services_and_log_groups(env_templates):
+    outputs = env_templates["root.json"]["Outputs"]
+    expected = {"AppUrl", "ClusterName", "LogGroupNames"} | {
+        f"{p}ServiceName" for p in ("Web", "Worker", "Scheduler")
+    }
+    assert set(outputs) == expected
+    assert outputs["LogGroupNames"]["Value"] == {
+        "Fn::Join": [
+            ",",
+            [
+                {"Fn::GetAtt": ["ClusterStack", f"Outputs.{p}LogGroupName"]}
+                for p in ("Web", "Worker", "Scheduler")
+            ],
+        ]
+    }
+
+
+def test_network_has_three_tiers_per_zone_and_nat_per_environment():
+    expectations = {"dev": (2, 1), "prod": (3, 3)}
+    for env, (zones, nats) in expectations.items():
+        network = templates_of(REPO, env)["network.json"]
+        subnets = resources_of_type(network, "AWS::EC2::Subnet")
+        tiers = sorted({s["Properties"]["Tags"][1]["Value"] for s in subnets.values()})
+        assert tiers == ["isolated", "private", "public"]
+        assert len(subnets) == 3 * zones
+        assert len(resources_of_type(network, "AWS::EC2::NatGateway")) == nats
+        assert resources_of_type(network, "AWS::EC2::FlowLog")
+
+
+def test_isolated_subnets_have_no_route_out():
+    network = templates_of(REPO, "prod")["network.json"]
+    routes = resources_of_type(network, "AWS::EC2::Route")
+    assert all(
+        r["Properties"]["RouteTableId"] != {"Ref": "IsolatedRouteTable"} for r in routes.values()
+    )
+
+
+def test_dev_without_certificate_serves_plain_http():
+    cluster = templates_of(REPO, "dev")["cluster.json"]
+    listeners = resources_of_type(cluster, "AWS::ElasticLoadBalancingV2::Listener")
+    assert list(listeners) == ["HttpListener"]
+    assert listeners["HttpListener"]["Properties"]["DefaultActions"][0]["Type"] == "forward"
+    ingress = cluster["Resources"]["LoadBalancerSecurityGroup"]["Properties"][
+        "SecurityGroupIngress"
+    ]
+    assert [rule["FromPort"] for rule in ingress] == [80]
+
+
+def test_prod_with_certificate_serves_tls13_and_redirects_http():
+    cluster = templates_of(REPO, "prod")["cluster.json"]
+    listeners = resources_of_type(cluster, "AWS::ElasticLoadBalancingV2::Listener")
+    https = listeners["HttpsListener"]["Properties"]
+    assert https["Protocol"] == "HTTPS"
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    redirect = listeners["HttpListener"]["Properties"]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    ingress = cluster["Resources"]["LoadBalancerSecurityGroup"]["Properties"][
+        "SecurityGroupIngress"
+    ]
+    assert sorted(rule["FromPort"] for rule in ingress) == [80, 443]
+
+
+def test_target_group_is_ip_typed_and_probes_the_health_check():
+    cluster = templates_of(REPO, "dev")["cluster.json"]
+    target = cluster["Resources"]["TargetGroup"]["Properties"]
+    assert target["TargetType"] == "ip"
+    assert target["HealthCheckPath"] == "/api/health-check"
+
+
+def test_cluster_has_container_insights_and_retained_log_groups():
+    cluster = templates_of(REPO, "prod")["cluster.json"]
+    settings = cluster["Resources"]["Cluster"]["Properties"]["ClusterSettings"]
+    assert settings == [{"Name": "containerInsights", "Value": "enabled"}]
+    group = cluster["Resources"]["WebLogGroup"]["Properties"]
+    assert group == {"LogGroupName": "/example/prod/web", "RetentionInDays": 365}
