@@ -90,7 +90,8 @@ def main() -> None:
         peak = max(build_mib, rebuild_mib, big_mib)
         verdict = "met" if peak <= TARGETS["memory_mib"] else "MISSED"
         print(
-            f"{'peak resident memory (largest run)':<58} {peak:7.1f} MiB  target <= 250 MiB: {verdict}"
+            f"{'peak resident memory (largest run)':<58} {peak:7.1f} MiB  "
+            f"target <= 250 MiB: {verdict}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

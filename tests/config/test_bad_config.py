@@ -1,4 +1,4 @@
-"""Every mistake gets one line naming file, field and fix, exit 2, no traceback, build/ untouched."""
+"""Every mistake gets one line naming file, field and fix; exit 2; no traceback; build/ kept."""
 
 from __future__ import annotations
 

@@ -145,7 +145,8 @@ def test_container_image_comes_from_the_process_repository_at_the_release_tag(de
     task = _one(dev["process-web.json"], "AWS::ECS::TaskDefinition")
     (container,) = task["ContainerDefinitions"]
     assert container["Image"] == {
-        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/example/web:${ImageTag}"
+        "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+        "example/web:${ImageTag}"
     }
     assert container["PortMappings"] == [{"ContainerPort": 80, "Protocol": "tcp"}]
 
