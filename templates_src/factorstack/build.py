@@ -7,6 +7,7 @@ still match) is neither rewritten nor linted again.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from factorstack import limits
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
 from factorstack.lint import lint_templates
+from factorstack.release_record import RELEASE_FILE, read_release
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
 BUILD_DIR = "build"
@@ -76,6 +78,22 @@ class BuildReport:
     linted_files: int
 
 
+def with_release(loaded: LoadedEnvironment, out: Path) -> LoadedEnvironment:
+    """The environment's model with the digests of its recorded release, if there is one."""
+    model = loaded.model
+    folder = out / model.environment
+    release = read_release(
+        folder,
+        [p.name for p in model.processes],
+        f"{BUILD_DIR}/{model.environment}/{RELEASE_FILE}",
+    )
+    if release is None:
+        return loaded
+    return dataclasses.replace(
+        loaded, model=dataclasses.replace(model, image_digests=release.digests())
+    )
+
+
 def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
     """Templates of one environment as bytes, checked against CloudFormation's limits."""
     files: dict[str, bytes] = {}
@@ -128,10 +146,12 @@ def _changed_files(env: EnvironmentBuild, folder: Path) -> list[str]:
     return sorted(set(changed))
 
 
-def _write_set(folder: Path, env: EnvironmentBuild) -> None:
+def _write_set(folder: Path, env: EnvironmentBuild, previous: Path) -> None:
     folder.mkdir(parents=True)
     for name, data in env.files.items():
         (folder / name).write_bytes(data)
+    if (previous / RELEASE_FILE).is_file():  # the release is an input, not an output
+        shutil.copy2(previous / RELEASE_FILE, folder / RELEASE_FILE)
     (folder / MANIFEST_FILE).write_bytes(render(env.manifest()))
 
 
@@ -157,9 +177,9 @@ def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
 
 def build(root: Path, only: list[str] | None = None, lint: bool = True) -> BuildReport:
     """Validate config, render, check limits, lint what changed, then write atomically."""
-    loaded = load_environments(root, only)
-    envs = [render_environment(item) for item in loaded]
     out = root / BUILD_DIR
+    loaded = [with_release(item, out) for item in load_environments(root, only)]
+    envs = [render_environment(item) for item in loaded]
     for env in envs:
         env.changed = _changed_files(env, out / env.name)
     pending = [env for env in envs if env.changed]
@@ -174,7 +194,7 @@ def build(root: Path, only: list[str] | None = None, lint: bool = True) -> Build
         to_lint: list[Path] = []
         for env in pending:
             folder = staging / env.name
-            _write_set(folder, env)
+            _write_set(folder, env, out / env.name)
             names = set(env.changed) | {ROOT_FILE}
             to_lint.extend(folder / name for name in sorted(names))
         findings = lint_templates(to_lint, [e.loaded.model.region for e in pending]) if lint else []

@@ -123,6 +123,14 @@ class Cache:
 
 
 @dataclass(frozen=True)
+class Alarms:
+    error_rate_percent: float
+    unhealthy_targets: int
+    missing_tasks: int
+    evaluation_minutes: int
+
+
+@dataclass(frozen=True)
 class AppModel:
     app: str
     environment: str
@@ -137,7 +145,9 @@ class AppModel:
     secrets: tuple[str, ...]
     log_retention_days: int
     certificate_arn: str | None
+    alarms: Alarms
     tags: dict[str, str] = field(default_factory=dict)
+    image_digests: dict[str, str] = field(default_factory=dict)  # process → "sha256:..."
 
     @property
     def https(self) -> bool:

@@ -31,9 +31,10 @@ def _env_file(env: str) -> str:
 
 
 def config_sha256(root: Path, env: str) -> str:
-    """Hash of the inputs of one environment's build, to tell whether build/ENV is current."""
+    """Hash of the inputs of one environment's build (app.yaml, the environment file and the
+    recorded release), to tell whether build/ENV is current."""
     digest = hashlib.sha256()
-    for relative in (APP_FILE, _env_file(env)):
+    for relative in (APP_FILE, _env_file(env), f"build/{env}/release.json"):
         digest.update(relative.encode() + b"\0")
         path = root / relative
         digest.update(path.read_bytes() if path.exists() else b"")

@@ -142,6 +142,23 @@ class ProcessSettings(Strict):
     max_tasks: int | None = Field(default=None, ge=1, le=1000)
 
 
+class AlarmSettings(Strict):
+    """When a release counts as broken: any of these alarms during a deployment rolls it back."""
+
+    error_rate_percent: float = Field(
+        default=5.0, gt=0, le=100, description="Share of web requests answered with a 5xx."
+    )
+    unhealthy_targets: int = Field(
+        default=1, ge=1, description="Web tasks failing the load balancer's health check."
+    )
+    missing_tasks: int = Field(
+        default=1, ge=1, description="Tasks below the desired count (tasks that keep stopping)."
+    )
+    evaluation_minutes: int = Field(
+        default=3, ge=1, le=60, description="How many consecutive minutes before it alarms."
+    )
+
+
 class EnvironmentSpec(Strict):
     """`environments/ENV.yaml`: the values that differ between dev, staging and prod."""
 
@@ -158,6 +175,7 @@ class EnvironmentSpec(Strict):
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
     processes: dict[ProcessName, ProcessSettings] = Field(default_factory=dict)
+    alarms: AlarmSettings = AlarmSettings()
     log_retention_days: Literal[
         1,
         3,

@@ -13,6 +13,7 @@ from factorstack.config.models import (
     ServiceAttributeRef,
 )
 from factorstack.model import (
+    Alarms,
     AppModel,
     Cache,
     Database,
@@ -125,6 +126,7 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         secrets=tuple(app.secrets),
         log_retention_days=env.log_retention_days,
         certificate_arn=env.certificate_arn,
+        alarms=Alarms(**env.alarms.model_dump()),
         tags={"app": app.app, "environment": env_name},
     )
 

@@ -17,6 +17,7 @@ from factorstack.model import (
     SecretVariable,
     ServiceVariable,
 )
+from factorstack.stacks.alarms import add_release_alarms
 from factorstack.stacks.common import add_output, add_parameter, arn, new_template
 
 # Outputs of the data stack a process may need, by what its variables reference.
@@ -45,6 +46,16 @@ def data_inputs(process: Process) -> list[str]:
         SECRET_OUTPUTS[v.secret] for v in process.variables_of(SecretVariable) if v.generated
     }
     return sorted(needed)
+
+
+def image(model: AppModel, process: Process) -> Sub:
+    """The release's image digest when `factorstack release` recorded one, else the tag."""
+    digest = model.image_digests.get(process.name)
+    reference = f"@{digest}" if digest else ":${ImageTag}"
+    return Sub(
+        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+        f"{repository_name(model, process)}{reference}"
+    )
 
 
 def _secret_value_from(variable: SecretVariable) -> Sub:
@@ -76,11 +87,10 @@ def _container(model: AppModel, process: Process, log_group: Ref) -> ecs.Contain
         extra["PortMappings"] = [ecs.PortMapping(ContainerPort=process.port, Protocol="tcp")]
     return ecs.ContainerDefinition(
         Name=process.name,
-        Image=Sub(
-            "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
-            f"{repository_name(model, process)}:${{ImageTag}}"
-        ),
+        Image=image(model, process),
         Essential=True,
+        # An init process forwards SIGTERM to the app (cron and shells ignore it as PID 1).
+        LinuxParameters=ecs.LinuxParameters(InitProcessEnabled=True),
         Environment=sorted(environment, key=lambda e: e.Name),
         Secrets=sorted(secrets, key=lambda s: s.Name),
         StopTimeout=STOP_TIMEOUT_SECONDS,
@@ -118,9 +128,13 @@ def build_process(model: AppModel, process: Process) -> Template:
     log_group = add_parameter(template, "LogGroupName", "Log group for stdout.")
     for name in data_inputs(process):
         add_parameter(template, name, f"{name} from the data stack.")
-    target_group = None
+    target_group = load_balancer = None
     if process.load_balanced:
         target_group = add_parameter(template, "TargetGroupArn", "Load balancer target group.")
+        load_balancer = (
+            Ref(add_parameter(template, "LoadBalancerFullName", "For the web alarms.")),
+            Ref(add_parameter(template, "TargetGroupFullName", "For the web alarms.")),
+        )
 
     logical = process.logical
     execution_role = template.add_resource(
@@ -165,6 +179,7 @@ def build_process(model: AppModel, process: Process) -> Template:
             ContainerDefinitions=[_container(model, process, Ref(log_group))],
         )
     )
+    alarms = add_release_alarms(template, model, process, Ref(cluster), process.name, load_balancer)
     # A singleton stops its old task before starting the new one: two never overlap.
     healthy_percent = (0, 100) if process.singleton else (100, 200)
     service_extra: dict[str, object] = {}
@@ -180,6 +195,7 @@ def build_process(model: AppModel, process: Process) -> Template:
     service = template.add_resource(
         ecs.Service(
             f"{logical}Service",
+            ServiceName=process.name,  # unique in the app's own cluster; the alarms name it
             Cluster=Ref(cluster),
             TaskDefinition=Ref(task_definition),
             LaunchType="FARGATE",
@@ -187,6 +203,9 @@ def build_process(model: AppModel, process: Process) -> Template:
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(
                 DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
+                Alarms=ecs.DeploymentAlarms(
+                    AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
+                ),
                 MinimumHealthyPercent=healthy_percent[0],
                 MaximumPercent=healthy_percent[1],
             ),

@@ -97,7 +97,8 @@ def build_stack_set(model: AppModel) -> dict[str, Template]:
         for name in data_inputs(process):
             parameters[name] = _output(data, name)
         if process.load_balanced:
-            parameters["TargetGroupArn"] = _output(cluster, "TargetGroupArn")
+            for name in ("TargetGroupArn", "LoadBalancerFullName", "TargetGroupFullName"):
+                parameters[name] = _output(cluster, name)
         services[process.name] = _child(
             root, f"{process.logical}Stack", process_file(process), parameters
         )

@@ -1,0 +1,115 @@
+"""Alarms that mean "this release is broken", wired into a service's deployment so that ECS
+rolls the deployment back when one fires. Thresholds come from the environment file.
+
+Every service: tasks below the desired count (tasks that keep stopping). A load-balanced
+service also: the share of 5xx answers, and targets failing the health check.
+"""
+
+from __future__ import annotations
+
+from troposphere import Ref, Template
+from troposphere import cloudwatch as cw
+
+from factorstack.model import AppModel, Process
+
+PERIOD_SECONDS = 60
+
+
+def _metric(
+    query_id: str, namespace: str, name: str, stat: str, dimensions: dict[str, object]
+) -> cw.MetricDataQuery:
+    return cw.MetricDataQuery(
+        Id=query_id,
+        ReturnData=False,
+        MetricStat=cw.MetricStat(
+            Metric=cw.Metric(
+                Namespace=namespace,
+                MetricName=name,
+                Dimensions=[cw.MetricDimension(Name=k, Value=v) for k, v in dimensions.items()],
+            ),
+            Period=PERIOD_SECONDS,
+            Stat=stat,
+        ),
+    )
+
+
+def _alarm(
+    template: Template, name: str, description: str, threshold: float, **metric: object
+) -> cw.Alarm:
+    return template.add_resource(
+        cw.Alarm(
+            name,
+            AlarmDescription=description,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Threshold=threshold,
+            EvaluationPeriods=metric.pop("periods"),
+            DatapointsToAlarm=metric.pop("datapoints"),
+            TreatMissingData="notBreaching",
+            **metric,
+        )
+    )
+
+
+def add_release_alarms(
+    template: Template,
+    model: AppModel,
+    process: Process,
+    cluster: Ref,
+    service_name: str,
+    load_balancer: tuple[Ref, Ref] | None,
+) -> list[cw.Alarm]:
+    """The alarms of one service; `load_balancer` is (LoadBalancerFullName, TargetGroupFullName)."""
+    limits = model.alarms
+    periods = {"periods": limits.evaluation_minutes, "datapoints": limits.evaluation_minutes}
+    service = {"ClusterName": cluster, "ServiceName": service_name}
+    alarms = [
+        _alarm(
+            template,
+            f"{process.logical}TasksBelowDesiredAlarm",
+            f"{process.name}: tasks keep stopping (running below desired)",
+            float(limits.missing_tasks),
+            Metrics=[
+                _metric("desired", "ECS/ContainerInsights", "DesiredTaskCount", "Average", service),
+                _metric("running", "ECS/ContainerInsights", "RunningTaskCount", "Average", service),
+                cw.MetricDataQuery(Id="missing", Expression="desired - running", ReturnData=True),
+            ],
+            **periods,
+        )
+    ]
+    if load_balancer is not None:
+        balancer, target_group = load_balancer
+        target = {"LoadBalancer": balancer, "TargetGroup": target_group}
+        elb = "AWS/ApplicationELB"
+        alarms.append(
+            _alarm(
+                template,
+                f"{process.logical}ErrorRateAlarm",
+                f"{process.name}: share of 5xx answers in percent",
+                limits.error_rate_percent,
+                Metrics=[
+                    _metric("errors", elb, "HTTPCode_Target_5XX_Count", "Sum", target),
+                    _metric("requests", elb, "RequestCount", "Sum", target),
+                    cw.MetricDataQuery(
+                        Id="rate",
+                        Expression="IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)",
+                        ReturnData=True,
+                    ),
+                ],
+                **periods,
+            )
+        )
+        alarms.append(
+            _alarm(
+                template,
+                f"{process.logical}UnhealthyTargetsAlarm",
+                f"{process.name}: tasks failing the load balancer's health check",
+                float(limits.unhealthy_targets),
+                Namespace=elb,
+                MetricName="UnHealthyHostCount",
+                Dimensions=[cw.MetricDimension(Name=k, Value=v) for k, v in target.items()],
+                Statistic="Maximum",
+                Period=PERIOD_SECONDS,
+                **periods,
+            )
+        )
+    return alarms

@@ -1,0 +1,80 @@
+"""A recorded release pins every task definition to the pushed image digests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from factorstack import build as build_module
+from factorstack.build import build
+from factorstack.cli import main
+from factorstack.config import config_sha256
+from factorstack.release_record import Release, ReleasedImage, write_release
+
+DIGESTS = {name: "sha256:" + str(i) * 64 for i, name in enumerate(["web", "worker", "scheduler"])}
+
+
+@pytest.fixture(autouse=True)
+def no_lint(monkeypatch):
+    monkeypatch.setattr(build_module, "lint_templates", lambda paths, regions: [])
+
+
+def _release(processes=DIGESTS) -> Release:
+    return Release(
+        environment="dev",
+        tag="abc1234",
+        images=tuple(
+            ReleasedImage(
+                p,
+                f"example/{p}",
+                d,
+                f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/example/{p}@{d}",
+            )
+            for p, d in processes.items()
+        ),
+    )
+
+
+def _image(root: Path, process: str) -> str:
+    template = json.loads((root / f"build/dev/process-{process}.json").read_text())
+    task = template["Resources"][f"{process.capitalize()}TaskDefinition"]["Properties"]
+    return task["ContainerDefinitions"][0]["Image"]["Fn::Sub"]
+
+
+def test_without_a_release_tasks_use_the_image_tag(sample_root: Path):
+    build(sample_root, ["dev"])
+    assert _image(sample_root, "web").endswith("/example/web:${ImageTag}")
+
+
+def test_with_a_release_tasks_use_the_digests_and_the_record_survives_rebuilds(sample_root):
+    build(sample_root, ["dev"])
+    before = config_sha256(sample_root, "dev")
+    write_release(sample_root / "build/dev", _release())
+    assert config_sha256(sample_root, "dev") != before  # the build is now out of date
+    build(sample_root, ["dev"])
+    for process, digest in DIGESTS.items():
+        assert _image(sample_root, process).endswith(f"/example/{process}@{digest}")
+    assert (sample_root / "build/dev/release.json").is_file()
+    manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
+    assert manifest["config_sha256"] == config_sha256(sample_root, "dev")
+
+
+def test_a_release_missing_a_process_is_refused(sample_root: Path, capsys):
+    build(sample_root, ["dev"])
+    write_release(sample_root / "build/dev", _release({"web": DIGESTS["web"]}))
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "build/dev/release.json: images: no image for scheduler, worker (a process was added "
+        "since the release; run `factorstack release dev` again)"
+    )
+
+
+def test_a_broken_release_record_is_one_line(sample_root: Path, capsys):
+    (sample_root / "build/dev").mkdir(parents=True)
+    (sample_root / "build/dev/release.json").write_text("{not json")
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "build/dev/release.json: not a release record (run `factorstack release dev` again)"
+    )
