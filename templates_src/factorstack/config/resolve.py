@@ -9,6 +9,7 @@ from factorstack.config.models import (
     EnvironmentSpec,
     EnvValue,
     ParameterRef,
+    ProcessSettings,
     SecretRef,
     ServiceAttributeRef,
 )
@@ -72,9 +73,11 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
     """Assumes `checks` found nothing: every reference here is known to resolve."""
     processes = []
     for name, spec in app.processes.items():
-        sizing = env.processes.get(name)
+        sizing = env.processes.get(name, ProcessSettings())
         merged: dict[str, EnvValue] = {**app.environment, **env.environment, **spec.environment}
         single = spec.singleton
+        min_tasks = DEFAULT_MIN_TASKS if sizing.min_tasks is None else sizing.min_tasks
+        max_tasks = DEFAULT_MAX_TASKS if sizing.max_tasks is None else sizing.max_tasks
         processes.append(
             Process(
                 name=name,
@@ -83,10 +86,10 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
                 port=spec.port,
                 health_check_path=spec.health_check_path,
                 singleton=single,
-                cpu=sizing.cpu if sizing else 256,
-                memory=sizing.memory if sizing else 512,
-                min_tasks=1 if single else _or(sizing and sizing.min_tasks, DEFAULT_MIN_TASKS),
-                max_tasks=1 if single else _or(sizing and sizing.max_tasks, DEFAULT_MAX_TASKS),
+                cpu=sizing.cpu,
+                memory=sizing.memory,
+                min_tasks=1 if single else min_tasks,
+                max_tasks=1 if single else max_tasks,
                 variables=tuple(_variable(k, merged[k]) for k in sorted(merged)),
             )
         )
@@ -130,6 +133,3 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         tags={"app": app.app, "environment": env_name},
     )
 
-
-def _or(value: int | None | bool, default: int) -> int:
-    return default if value is None or value is False else int(value)
