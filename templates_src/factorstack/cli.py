@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from factorstack.deploy.commands import register as register_deploy_commands
 from factorstack.errors import EXIT_OK, UserError
 
 EXIT_INTERRUPTED = 130
@@ -94,12 +95,7 @@ def make_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of the config files")
     schema.set_defaults(func=_command_schema)
 
-    try:
-        from factorstack.deploy.commands import register
-    except ImportError:  # the deploy commands are optional until installed
-        pass
-    else:
-        register(commands)
+    register_deploy_commands(commands)
     return parser
 
 

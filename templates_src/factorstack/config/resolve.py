@@ -132,4 +132,3 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         alarms=Alarms(**env.alarms.model_dump()),
         tags={"app": app.app, "environment": env_name},
     )
-

@@ -1,0 +1,102 @@
+"""`factorstack apply ENV`: execute exactly the reviewed change set, watch it, print outputs.
+
+Refuses when the stack moved since the plan (status or last-updated time differ) or when the
+change set is gone or no longer executable; on failure prints the root cause and exits 1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from factorstack.deploy.bootstrap_stack import outputs_of
+from factorstack.deploy.context import Context
+from factorstack.deploy.events import EventStream, wait_for_stack
+from factorstack.deploy.plan_files import PlanRecord, discard_plan, read_plan, timestamp
+from factorstack.deploy.session import aws_errors, error_code, error_message
+from factorstack.deploy.stack_state import describe_stack
+from factorstack.errors import DeployError
+
+GONE_CODES = frozenset({"ChangeSetNotFound", "ChangeSetNotFoundException"})
+
+
+def stack_moved(record: PlanRecord, stack: dict[str, Any] | None) -> str | None:
+    """Why the stack no longer matches the plan, or None when it does."""
+    status = stack.get("StackStatus") if stack else None
+    updated = timestamp(stack.get("LastUpdatedTime")) if stack else None
+    if status != record.stack_status:
+        return f"its status is {status or 'gone'}, the plan saw {record.stack_status or 'none'}"
+    if updated != record.stack_last_updated:
+        return f"it was updated at {updated}, after the plan saw {record.stack_last_updated}"
+    return None
+
+
+def fetch_change_set(cloudformation: Any, change_set_id: str) -> dict[str, Any] | None:
+    """The recorded change set, or None when AWS no longer has it."""
+    try:
+        return cloudformation.describe_change_set(ChangeSetName=change_set_id)
+    except ClientError as error:
+        message = error_message(error)
+        if error_code(error) in GONE_CODES or "does not exist" in message:
+            return None
+        raise
+
+
+def check_executable(record: PlanRecord, change_set: dict[str, Any] | None) -> None:
+    """Refuse a change set that is gone, failed or already executed."""
+    if change_set is None:
+        raise DeployError(f"change set {record.change_set_name} no longer exists (plan again)")
+    status = change_set.get("Status")
+    execution = change_set.get("ExecutionStatus")
+    if status != "CREATE_COMPLETE" or execution != "AVAILABLE":
+        raise DeployError(
+            f"change set {record.change_set_name} cannot be executed "
+            f"(Status {status}, ExecutionStatus {execution}); plan again"
+        )
+
+
+def execute_and_watch(
+    ctx: Context, cloudformation: Any, stack_name: str, change_set_id: str
+) -> dict[str, Any]:
+    """Execute a change set, stream events until the stack settles, print its outputs."""
+    started = datetime.now(UTC)
+    with aws_errors(f"executing the change set on {stack_name}"):
+        cloudformation.execute_change_set(ChangeSetName=change_set_id)
+    ctx.echo(f"executing change set on {stack_name}")
+    stream = EventStream(cloudformation, stack_name, since=started.replace(microsecond=0))
+    with ctx.console.status(f"{stack_name}: waiting") as status:
+        stack = wait_for_stack(
+            cloudformation,
+            stack_name,
+            stream,
+            ctx.timing,
+            ctx.echo,
+            progress=lambda text: status.update(text),
+        )
+    ctx.echo(f"{stack_name}: {stack['StackStatus']}")
+    outputs = outputs_of(stack)
+    for key, value in sorted(outputs.items()):
+        ctx.echo(f"  {key} = {value}")
+    return stack
+
+
+def run_apply(ctx: Context) -> dict[str, Any]:
+    """Apply the recorded plan of one environment."""
+    build = ctx.load(require_fresh=False)
+    record = read_plan(build.folder, build.environment)
+    if record.template_hashes != build.templates:
+        raise DeployError("build/ changed since the plan (plan again)")
+    clients = ctx.connect(build)
+    cfn = clients.cloudformation
+    with aws_errors(f"checking stack {record.stack_name}"):
+        stack = describe_stack(cfn, record.stack_name)
+        moved = stack_moved(record, stack)
+        if moved:
+            raise DeployError(
+                f"stack {record.stack_name} changed since the plan: {moved} (plan again)"
+            )
+        check_executable(record, fetch_change_set(cfn, record.change_set_id))
+    discard_plan(build.folder)  # a change set runs once; a second apply needs a new plan
+    return execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id)

@@ -1,0 +1,63 @@
+"""`factorstack bootstrap ENV`: create or update the app's bootstrap stack.
+
+It goes through the same path as every deploy (change set, review, guard, execute), with the
+template sent inline because the artifacts bucket may not exist yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from factorstack.deploy import guard
+from factorstack.deploy.apply import execute_and_watch
+from factorstack.deploy.bootstrap_stack import bootstrap_stack_name
+from factorstack.deploy.changeset import (
+    ChangeSetRequest,
+    change_set_description,
+    change_set_name,
+    check_created,
+    create_change_set,
+    current_revision,
+    delete_change_set,
+    is_no_op,
+)
+from factorstack.deploy.context import Context
+from factorstack.deploy.review import review_change_set, rich_table
+from factorstack.deploy.stack_state import prepare_stack
+from factorstack.errors import GuardRefusal
+from factorstack.stacks.bootstrap import create_template
+
+
+def run_bootstrap(ctx: Context, allow_replace: list[str] | None = None) -> dict[str, Any] | None:
+    """Deploy the bootstrap stack; None when it was already up to date."""
+    build = ctx.load(require_fresh=False)
+    clients = ctx.connect(build)
+    cfn = clients.cloudformation
+    stack_name = bootstrap_stack_name(build.app)
+    body = create_template(build.app, build.processes).to_json()
+    change_set_type, _stack = prepare_stack(cfn, stack_name, ctx.timing, ctx.echo)
+    revision = current_revision(ctx.root)
+    request = ChangeSetRequest(
+        stack_name=stack_name,
+        name=change_set_name(f"bootstrap-{build.environment}", revision),
+        change_set_type=change_set_type,
+        template_body=body,
+        description=change_set_description(revision),
+        parameters=[],
+        tags={"app": build.app, "purpose": "factorstack-bootstrap"},
+    )
+    change_set = create_change_set(cfn, request, ctx.change_set_timing, ctx.echo)
+    if is_no_op(change_set):
+        if change_set.get("ChangeSetId"):
+            delete_change_set(cfn, change_set["ChangeSetId"])
+        ctx.echo(f"no changes: bootstrap stack {stack_name} is up to date")
+        return None
+    check_created(change_set)
+    review = review_change_set(cfn, change_set, clients.region)
+    ctx.console.print(rich_table(review))
+    try:
+        guard.enforce(guard.findings_from_rows(review.rows), allow_replace or [], ctx.echo)
+    except GuardRefusal:
+        delete_change_set(cfn, change_set["ChangeSetId"])
+        raise
+    return execute_and_watch(ctx, cfn, stack_name, change_set["ChangeSetId"])

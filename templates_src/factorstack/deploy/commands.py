@@ -1,0 +1,144 @@
+"""The deploy subcommands: bootstrap, plan, apply, execute, local-aws.
+
+cli.py calls `register(subparsers)` and then `args.func(args)`; UserErrors raised here become
+one line and their exit code there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from factorstack.deploy.context import Context
+from factorstack.deploy.stack_state import Timing
+from factorstack.errors import EXIT_OK
+
+DEFAULT_TIMEOUT = 3600
+
+EXIT_CODES = (
+    "exit codes: 0 done or no changes; 1 AWS or deploy failure; "
+    "2 usage or configuration error; 3 refused by the data-loss guard"
+)
+
+
+def _context(args: argparse.Namespace) -> Context:
+    return Context(
+        root=Path(getattr(args, "root", ".")),
+        environment=args.environment,
+        timing=Timing(timeout=float(args.timeout)),
+    )
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from factorstack.deploy.bootstrap import run_bootstrap
+
+    run_bootstrap(_context(args), args.allow_replace)
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from factorstack.deploy.plan import run_plan
+
+    run_plan(_context(args), args.allow_replace, args.image_tag)
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from factorstack.deploy.apply import run_apply
+
+    run_apply(_context(args))
+    return EXIT_OK
+
+
+def cmd_execute(args: argparse.Namespace) -> int:
+    from factorstack.deploy.apply import run_apply
+    from factorstack.deploy.plan import run_plan
+
+    ctx = _context(args)
+    if run_plan(ctx, args.allow_replace, args.image_tag).changed:
+        run_apply(ctx)
+    return EXIT_OK
+
+
+def cmd_local_aws(args: argparse.Namespace) -> int:
+    from factorstack.local_aws.server import serve_forever
+
+    serve_forever(port=args.port, region=args.region)
+    return EXIT_OK
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a default here would overwrite a `factorstack --root X` given before the command.
+    parser.add_argument(
+        "--root",
+        default=argparse.SUPPRESS,
+        help="repo root holding app.yaml, environments/, build/ (default: .)",
+    )
+
+
+def _env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "environment", metavar="ENV", help="environment name (environments/ENV.yaml)"
+    )
+
+
+def _allow(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-replace",
+        metavar="ID",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="logical id of a stateful resource that may be removed or replaced (repeatable)",
+    )
+
+
+def _timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=int,
+        default=DEFAULT_TIMEOUT,
+        help=f"how long to wait for a busy stack or a deploy (default {DEFAULT_TIMEOUT})",
+    )
+
+
+def _image_tag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--image-tag",
+        metavar="TAG",
+        help="ImageTag for the root stack (default: $IMAGE_TAG, else the deployed value)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the deploy subcommands to cli.py's subparsers."""
+    specs = [
+        ("bootstrap", cmd_bootstrap, "create/update the artifacts bucket and ECR repositories"),
+        ("plan", cmd_plan, "package, create and review a change set (writes build/ENV/plan.json)"),
+        ("apply", cmd_apply, "execute exactly the change set recorded in build/ENV/plan.json"),
+        ("execute", cmd_execute, "plan and apply in one run (the guard still applies)"),
+    ]
+    for name, func, help_text in specs:
+        parser = subparsers.add_parser(
+            name, help=help_text, description=help_text, epilog=EXIT_CODES
+        )
+        _env(parser)
+        _common(parser)
+        _timeout(parser)
+        if name != "apply":
+            _allow(parser)
+        if name in {"plan", "execute"}:
+            _image_tag(parser)
+        parser.set_defaults(func=func)
+
+    local = subparsers.add_parser(
+        "local-aws",
+        help="run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export",
+        epilog=EXIT_CODES,
+    )
+    _common(local)
+    local.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
+    local.add_argument("--region", default="eu-west-1", help="AWS_DEFAULT_REGION to print")
+    local.set_defaults(func=cmd_local_aws)

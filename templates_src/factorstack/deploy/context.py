@@ -1,0 +1,52 @@
+"""What every deploy command shares: the repo root, output, timing and how clients are opened.
+
+Tests replace `open_clients` with stubbed clients and `timing` with a fake clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from factorstack.deploy.build_output import Build, check_fresh, load_build, verify_templates
+from factorstack.deploy.session import AwsTarget, Clients, check_account, open_clients
+from factorstack.deploy.stack_state import Timing
+
+LOG_WIDTH = 160  # CI logs are not terminals; rich would otherwise squeeze tables into 80
+
+
+def default_console() -> Console:
+    """A console for the terminal, or a wide one when writing to a log."""
+    console = Console()
+    return console if console.is_terminal else Console(width=LOG_WIDTH)
+
+
+@dataclass
+class Context:
+    root: Path
+    environment: str
+    console: Console = field(default_factory=default_console)
+    timing: Timing = field(default_factory=Timing)
+    change_set_timing: Timing = field(default_factory=lambda: Timing(timeout=900.0, poll=2.0))
+    clients_for: Callable[[AwsTarget], Clients] = open_clients
+
+    def echo(self, line: str) -> None:
+        """One plain line of progress (no markup, so resource names print as they are)."""
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def load(self, require_fresh: bool = True) -> Build:
+        """The environment's build, verified (and checked against the config when asked)."""
+        build = load_build(self.root, self.environment)
+        verify_templates(build)
+        if require_fresh:
+            check_fresh(build, self.root)
+        return build
+
+    def connect(self, build: Build) -> Clients:
+        """Clients for the build's account and region, refusing the wrong account."""
+        clients = self.clients_for(build.target)
+        check_account(clients.sts, build.target.account)
+        return clients

@@ -1,0 +1,167 @@
+"""`factorstack plan ENV`: package, create one change set, review the tree, guard, record.
+
+Exit codes: 0 when a plan was recorded or nothing changed; errors raise UserErrors
+(1 AWS, 2 usage/config, 3 guard).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from factorstack.deploy import guard
+from factorstack.deploy.bootstrap_stack import artifacts_bucket
+from factorstack.deploy.build_output import ROOT_TEMPLATE, Build
+from factorstack.deploy.changeset import (
+    ChangeSetRequest,
+    change_set_description,
+    change_set_name,
+    check_created,
+    create_change_set,
+    current_revision,
+    delete_change_set,
+    is_no_op,
+)
+from factorstack.deploy.context import Context
+from factorstack.deploy.deployed import offline_findings
+from factorstack.deploy.package import Packaged, package, read_template
+from factorstack.deploy.plan_files import (
+    PlanRecord,
+    discard_plan,
+    timestamp,
+    write_changeset_md,
+    write_plan,
+)
+from factorstack.deploy.review import Review, markdown, review_change_set, rich_table
+from factorstack.deploy.session import Clients, aws_errors
+from factorstack.deploy.stack_state import describe_stack, prepare_stack
+from factorstack.errors import ConfigError, GuardRefusal
+
+IMAGE_TAG = "ImageTag"
+
+
+@dataclass
+class PlanOutcome:
+    """What plan decided: no changes, or a recorded change set."""
+
+    changed: bool
+    record: PlanRecord | None = None
+    review: Review | None = None
+
+
+def stack_parameters(
+    template: dict[str, Any], stack: dict[str, Any] | None, image_tag: str | None
+) -> list[dict[str, Any]]:
+    """Root parameters: the given ImageTag, else each deployed value, else the template default."""
+    deployed = {p["ParameterKey"] for p in (stack or {}).get("Parameters") or []}
+    chosen: list[dict[str, Any]] = []
+    for key, spec in sorted((template.get("Parameters") or {}).items()):
+        if key == IMAGE_TAG and image_tag:
+            chosen.append({"ParameterKey": key, "ParameterValue": image_tag})
+        elif key in deployed:
+            chosen.append({"ParameterKey": key, "UsePreviousValue": True})
+        elif "Default" not in (spec or {}):
+            hint = " (pass --image-tag TAG)" if key == IMAGE_TAG else ""
+            raise ConfigError(f"root template parameter {key} has no value{hint}")
+    return chosen
+
+
+def new_templates(build: Build, packaged: Packaged) -> dict[str, dict[str, Any]]:
+    """Stack path → template about to be deployed, for the offline guard."""
+    templates = {"": read_template(build.root_template)}
+    for path, file_name in packaged.children.items():
+        templates[path] = read_template(build.folder / file_name)
+    return templates
+
+
+def guard_findings(
+    clients: Clients, build: Build, packaged: Packaged, review: Review, stack_exists: bool
+) -> list[guard.Finding]:
+    """Change-set evidence plus, for a deployed stack, the offline prediction."""
+    online = guard.findings_from_rows(review.rows)
+    if not stack_exists:
+        return online
+    offline = offline_findings(
+        clients.cloudformation, build.stack_name, new_templates(build, packaged)
+    )
+    return guard.merge(online, offline)
+
+
+def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = None) -> PlanOutcome:
+    """Plan one environment; see the module docstring."""
+    build = ctx.load()
+    clients = ctx.connect(build)
+    cfn = clients.cloudformation
+    bucket = artifacts_bucket(cfn, build.app, build.environment)
+    discard_plan(build.folder)  # an older plan must never be applied after this point
+    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_TEMPLATE, ctx.echo)
+    change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
+
+    revision = current_revision(ctx.root)
+    root_template = read_template(build.root_template)
+    tag = image_tag or os.environ.get("IMAGE_TAG") or None
+    request = ChangeSetRequest(
+        stack_name=build.stack_name,
+        name=change_set_name(build.environment, revision),
+        change_set_type=change_set_type,
+        template_url=packaged.root_url,
+        description=change_set_description(revision),
+        parameters=stack_parameters(root_template, stack, tag),
+        tags={
+            "app": build.app,
+            "environment": build.environment,
+            "commit": revision.commit or "none",
+        },
+    )
+    change_set = create_change_set(cfn, request, ctx.change_set_timing, ctx.echo)
+    if is_no_op(change_set):
+        if change_set.get("ChangeSetId"):
+            delete_change_set(cfn, change_set["ChangeSetId"])
+        line = f"no changes: {build.stack_name} already matches build/{build.environment}"
+        write_changeset_md(build.folder, f"## Change set for `{build.stack_name}`\n\n{line}\n")
+        ctx.echo(line)
+        return PlanOutcome(changed=False)
+    check_created(change_set)
+
+    review = review_change_set(cfn, change_set, clients.region)
+    findings = guard_findings(clients, build, packaged, review, change_set_type == "UPDATE")
+    blocked = [f for f in findings if f.logical_id not in set(allow_replace)]
+    guard_lines = [f"- data-loss guard: {f.line()}" for f in findings]
+    if blocked:
+        guard_lines.append("- **refused**: plan again with --allow-replace for each, if intended")
+    ctx.console.print(rich_table(review))
+    ctx.echo(f"console: {review.console_link}")
+    md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
+    ctx.echo(f"wrote {md_path}")
+    try:
+        allowed_lines = guard.enforce(findings, allow_replace, ctx.echo)
+    except GuardRefusal:
+        delete_change_set(cfn, change_set["ChangeSetId"])
+        raise
+
+    with aws_errors(f"describing stack {build.stack_name}"):
+        after = describe_stack(cfn, build.stack_name) or {}
+    record = PlanRecord(
+        stack_name=build.stack_name,
+        stack_id=str(change_set.get("StackId", after.get("StackId", ""))),
+        change_set_id=str(change_set["ChangeSetId"]),
+        change_set_name=request.name,
+        change_set_type=change_set_type,
+        stack_status=after.get("StackStatus"),
+        stack_last_updated=timestamp(after.get("LastUpdatedTime")),
+        template_url=packaged.root_url,
+        template_hashes=dict(build.templates),
+        nested_change_set_ids=review.nested_change_set_ids,
+        counts=review.counts(),
+        rows=[row.as_dict() for row in review.rows],
+        console_link=review.console_link,
+        guard=allowed_lines,
+        parameter_keys=[p["ParameterKey"] for p in request.parameters],
+        commit=revision.commit,
+        created=datetime.now(UTC).isoformat(),
+    )
+    plan_path = write_plan(build.folder, record)
+    ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
+    return PlanOutcome(changed=True, record=record, review=review)

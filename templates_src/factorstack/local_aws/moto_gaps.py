@@ -1,0 +1,237 @@
+"""Teach moto 5.2.5 what factorstack's templates need from CloudFormation. Touches internals.
+
+Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md):
+- resource types moto's CloudFormation ignores (their Ref is None and a GetAtt fails the stack):
+  registered as placeholder models that accept any properties, return a stable physical id and
+  answer any attribute;
+- `Fn::GetAtt [NestedStack, Outputs.X]` crashed ('Stack' has no get_cfn_attribute);
+- after execute_change_set a stack kept an empty template, so its Outputs were empty, its
+  parameters stale and it had no LastUpdatedTime;
+- RDS DBParameterGroup had no physical id, so `Ref` to it passed a Python object into the
+  DBInstance, which crashed (DBSubnetGroup stays as it is: moto's DBInstance expects the object);
+- ELBv2 `LoadBalancerFullName` / `TargetGroupFullName` (used by autoscaling metrics) were
+  missing; they are derived from the ARN as AWS does;
+- no-op detection compared the parameters sent with the parameters sent last time, so
+  `UsePreviousValue` or an omitted default looked like a change.
+
+Everything here depends on moto's private structure, which is why moto is pinned exactly and
+`teach()` refuses any other version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import moto
+from moto.cloudformation import models as cfn_models
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.core.common_models import CloudFormationModel
+from moto.core.utils import utcnow
+from moto.elbv2 import models as elbv2_models
+from moto.rds import models as rds_models
+from moto.utilities.utils import get_partition
+
+MOTO_VERSION = "5.2.5"
+
+# Types moto 5.2.5 does not model, and the service name used in their placeholder ARNs.
+PLACEHOLDER_TYPES = {
+    "AWS::SecretsManager::Secret": "secretsmanager",
+    "AWS::SecretsManager::SecretTargetAttachment": "secretsmanager",
+    "AWS::ElastiCache::SubnetGroup": "elasticache",
+    "AWS::ElastiCache::CacheCluster": "elasticache",
+    "AWS::ElastiCache::ReplicationGroup": "elasticache",
+    "AWS::ElastiCache::ParameterGroup": "elasticache",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "application-autoscaling",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "application-autoscaling",
+    "AWS::S3::BucketPolicy": "s3",
+    "AWS::EC2::SecurityGroupEgress": "ec2",
+    "AWS::ECS::ClusterCapacityProviderAssociations": "ecs",
+    "AWS::CloudWatch::Alarm": "cloudwatch",
+    "AWS::ServiceDiscovery::PrivateDnsNamespace": "servicediscovery",
+    "AWS::ServiceDiscovery::Service": "servicediscovery",
+    "AWS::CertificateManager::Certificate": "acm",
+    "AWS::WAFv2::WebACLAssociation": "wafv2",
+    "AWS::Scheduler::Schedule": "scheduler",
+}
+
+_taught = False
+
+
+class Placeholder:
+    """A resource moto does not model: remembers its properties, answers every attribute.
+
+    A mixin: moto finds models among CloudFormationModel's *direct* subclasses, so each
+    registered type is `type(..., (Placeholder, CloudFormationModel), ...)`.
+    """
+
+    resource_type = "AWS::Factorstack::Placeholder"
+    service = "placeholder"
+
+    def __init__(self, name: str, properties: dict[str, Any], account_id: str, region: str):
+        self.name = name
+        self.properties = properties
+        self.account_id = account_id
+        self.region = region
+
+    @property
+    def arn(self) -> str:
+        kind = self.resource_type.split("::")[-1].lower()
+        partition = get_partition(self.region)
+        return f"arn:{partition}:{self.service}:{self.region}:{self.account_id}:{kind}:{self.name}"
+
+    @property
+    def physical_resource_id(self) -> str:
+        # Secrets are referred to by ARN in CloudFormation; the rest by name.
+        return self.arn if self.service == "secretsmanager" else self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name.endswith("Arn") or attribute_name == "Id":
+            return self.arn
+        if attribute_name.endswith("Port"):
+            return str(self.properties.get("Port", 6379))
+        if attribute_name.endswith("Address"):
+            digest = hashlib.sha256(self.name.encode()).hexdigest()[:8]
+            return f"{self.name.lower()}-{digest}.{self.service}.{self.region}.local"
+        return f"{self.name}-{attribute_name}"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Placeholder:
+        return cls(
+            resource_name, cloudformation_json.get("Properties") or {}, account_id, region_name
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Placeholder:
+        original_resource.properties = cloudformation_json.get("Properties") or {}
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        return None
+
+    def is_created(self) -> bool:
+        return True
+
+
+def _placeholder_class(resource_type: str, service: str) -> type:
+    """One subclass per type, because moto maps each model class to one type."""
+    name = "Placeholder" + resource_type.replace("::", "")
+    return type(
+        name,
+        (Placeholder, CloudFormationModel),
+        {
+            "resource_type": resource_type,
+            "service": service,
+            "cloudformation_type": staticmethod(lambda: resource_type),
+        },
+    )
+
+
+def _no_attribute(self: Any, attribute_name: str) -> Any:
+    raise UnformattedGetAttTemplateException()
+
+
+def _stack_attribute(self: Any, attribute_name: str) -> Any:
+    """`Fn::GetAtt [NestedStack, Outputs.X]`: the nested stack's output value."""
+    if attribute_name.startswith("Outputs."):
+        output = self.output_map.get(attribute_name.split(".", 1)[1])
+        if output is not None:
+            return output.value
+    raise UnformattedGetAttTemplateException()
+
+
+FULL_NAMES = {"LoadBalancerFullName": "loadbalancer/", "TargetGroupFullName": ""}
+
+
+def _with_full_name(original: Any) -> Any:
+    """Answer *FullName from the ARN (`app/NAME/ID`, `targetgroup/NAME/ID`), else defer."""
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name in FULL_NAMES:
+            resource = str(self.arn).split(":", 5)[5]
+            return resource.removeprefix(FULL_NAMES[attribute_name])
+        return original(self, attribute_name)
+
+    return get_cfn_attribute
+
+
+def _name_as_physical_id(self: Any) -> str:
+    return str(self.name)
+
+
+def _same_parameters(self: Any, other_parameters: dict[str, Any]) -> bool:
+    """Compare what was asked for with the values in use (defaults and previous values count)."""
+    current = self.resource_map.resolved_parameters
+    return all(str(current.get(key)) == str(value) for key, value in other_parameters.items())
+
+
+def _refresh_after_execute(original: Any) -> Any:
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        original(self, change_set_name, stack_name)
+        change_set = self.describe_change_set(change_set_name)
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        stack.parameters = dict(change_set.parameters or {})
+        stack.output_map = stack._create_output_map()
+        if change_set.change_set_type == "UPDATE":
+            stack.last_updated_time = utcnow()
+
+    return execute_change_set
+
+
+def teach() -> None:
+    """Apply every gap fix once; refuse to guess on a moto version they were not measured on."""
+    global _taught
+    if _taught:
+        return
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"factorstack.local_aws needs moto=={MOTO_VERSION}, found {moto.__version__}"
+        )
+    known = parsing.get_model_map()
+    for resource_type, service in PLACEHOLDER_TYPES.items():
+        if resource_type not in known:
+            _placeholder_class(resource_type, service)
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    cfn_models.Stack.get_cfn_attribute = _stack_attribute
+    for balancer in (elbv2_models.FakeLoadBalancer, elbv2_models.FakeTargetGroup):
+        original = getattr(balancer, "get_cfn_attribute", None)
+        balancer.get_cfn_attribute = _with_full_name(original or _no_attribute)
+    if "physical_resource_id" not in vars(rds_models.DBParameterGroup):
+        rds_models.DBParameterGroup.physical_resource_id = property(_name_as_physical_id)
+    cfn_models.Stack.has_parameters = _same_parameters
+    backend = cfn_models.CloudFormationBackend
+    backend.execute_change_set = _refresh_after_execute(backend.execute_change_set)
+    _taught = True

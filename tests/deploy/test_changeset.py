@@ -1,0 +1,155 @@
+"""Change-set naming, waiting, and what a FAILED status means (Stubber)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from factorstack.deploy.changeset import (
+    CAPABILITIES,
+    ChangeSetRequest,
+    Revision,
+    change_set_description,
+    change_set_name,
+    check_created,
+    create_change_set,
+    is_no_op,
+    wait_for_change_set,
+)
+from factorstack.errors import DeployError
+from tests.deploy.aws_responses import change_set, change_set_arn, client, client_error
+from tests.deploy.test_stack_state import FakeClock
+
+NO_CHANGES = (
+    "The submitted information didn't contain changes. Submit different information to "
+    "create a change set."
+)
+WHEN = datetime(2026, 11, 26, 9, 5, 7, tzinfo=UTC)
+
+
+def test_name_from_commit_or_time() -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert change_set_name("dev", Revision(commit, "ana", WHEN)) == "fs-dev-0123456789ab"
+    assert change_set_name("dev", Revision(None, "ana", WHEN)) == "fs-dev-20261126T090507Z"
+    assert change_set_name("my_env", Revision(None, "ana", WHEN)).startswith("fs-my-env-")
+
+
+def test_description_names_commit_user_and_time() -> None:
+    text = change_set_description(Revision("abc" * 13 + "a", "ana", WHEN))
+    assert text == f"factorstack: commit {'abc' * 13}a, by ana, at 2026-11-26T09:05:07Z"
+
+
+def test_no_op_detection() -> None:
+    assert is_no_op({"Status": "FAILED", "StatusReason": NO_CHANGES})
+    assert is_no_op({"Status": "FAILED", "StatusReason": "No updates are to be performed."})
+    assert not is_no_op({"Status": "CREATE_COMPLETE"})
+    assert not is_no_op({"Status": "FAILED", "StatusReason": "Template format error"})
+
+
+def test_failed_change_set_that_is_not_a_no_op_is_an_error() -> None:
+    failed = change_set(
+        "fs-dev-x",
+        "example-dev",
+        [],
+        status="FAILED",
+        execution="UNAVAILABLE",
+        reason="Parameters: [DatabaseName] must have values",
+    )
+    with pytest.raises(
+        DeployError, match="failed: Parameters: \\[DatabaseName\\] must have values"
+    ):
+        check_created(failed)
+    check_created({"Status": "FAILED", "StatusReason": NO_CHANGES})  # not an error
+
+
+def request(kind: str = "UPDATE") -> ChangeSetRequest:
+    return ChangeSetRequest(
+        stack_name="example-dev",
+        name="fs-dev-0123456789ab",
+        change_set_type=kind,
+        template_url="https://bucket.s3.eu-west-1.amazonaws.com/templates/abc.json",
+        description="factorstack: test",
+        parameters=[{"ParameterKey": "ImageTag", "UsePreviousValue": True}],
+        tags={"app": "example", "environment": "dev", "commit": "0123"},
+    )
+
+
+def test_create_sends_nested_stacks_capabilities_and_tags_and_waits() -> None:
+    cfn = client("cloudformation")
+    arn = change_set_arn("fs-dev-0123456789ab")
+    clock = FakeClock()
+    with Stubber(cfn) as stub:
+        stub.add_client_error(
+            "describe_change_set",
+            **client_error(
+                "ChangeSetNotFound", "ChangeSet [fs-dev-0123456789ab] does not exist", 404
+            ),
+        )
+        stub.add_response(
+            "create_change_set",
+            {
+                "Id": arn,
+                "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/example-dev/x",
+            },
+            {
+                "StackName": "example-dev",
+                "ChangeSetName": "fs-dev-0123456789ab",
+                "ChangeSetType": "UPDATE",
+                "TemplateURL": "https://bucket.s3.eu-west-1.amazonaws.com/templates/abc.json",
+                "Description": "factorstack: test",
+                "Parameters": [{"ParameterKey": "ImageTag", "UsePreviousValue": True}],
+                "Capabilities": CAPABILITIES,
+                "IncludeNestedStacks": True,
+                "Tags": [
+                    {"Key": "app", "Value": "example"},
+                    {"Key": "commit", "Value": "0123"},
+                    {"Key": "environment", "Value": "dev"},
+                ],
+            },
+        )
+        pending = change_set(
+            "fs-dev-0123456789ab", "example-dev", [], cs_id=arn, status="CREATE_PENDING"
+        )
+        stub.add_response("describe_change_set", pending, {"ChangeSetName": arn})
+        stub.add_client_error("describe_change_set", **client_error("Throttling", "Rate exceeded"))
+        done = change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=arn)
+        stub.add_response("describe_change_set", done, {"ChangeSetName": arn})
+        result = create_change_set(cfn, request(), clock.timing(poll=2), print)
+        stub.assert_no_pending_responses()
+    assert result["Status"] == "CREATE_COMPLETE"
+    assert clock.sleeps == [2, 2]  # pending, then throttled: both asked again
+
+
+def test_replanning_the_same_commit_replaces_the_old_change_set() -> None:
+    cfn = client("cloudformation")
+    old = change_set_arn("fs-dev-0123456789ab", "0000")
+    new = change_set_arn("fs-dev-0123456789ab", "1111")
+    with Stubber(cfn) as stub:
+        stub.add_response(
+            "describe_change_set", change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=old)
+        )
+        stub.add_response("delete_change_set", {}, {"ChangeSetName": old})
+        stub.add_response("create_change_set", {"Id": new}, None)
+        stub.add_response(
+            "describe_change_set",
+            change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
+            {"ChangeSetName": new},
+        )
+        create_change_set(cfn, request(), FakeClock().timing(), print)
+        stub.assert_no_pending_responses()
+
+
+def test_waiting_for_a_change_set_times_out() -> None:
+    cfn = client("cloudformation")
+    arn = change_set_arn("x")
+    with Stubber(cfn) as stub:
+        for _ in range(3):
+            stub.add_response(
+                "describe_change_set",
+                change_set("x", "example-dev", [], cs_id=arn, status="CREATE_IN_PROGRESS"),
+                {"ChangeSetName": ANY},
+            )
+        with pytest.raises(DeployError, match="still CREATE_IN_PROGRESS"):
+            wait_for_change_set(cfn, arn, FakeClock().timing(timeout=4, poll=2), print)

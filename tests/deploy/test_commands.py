@@ -1,0 +1,79 @@
+"""The deploy subcommands as cli.py wires them: arguments, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from factorstack.cli import main, make_parser
+from factorstack.deploy import commands
+from factorstack.local_aws.server import serve_forever
+
+
+def parse(*argv: str):
+    return make_parser().parse_args(list(argv))
+
+
+def test_plan_arguments() -> None:
+    args = parse("plan", "dev", "--allow-replace", "Database", "Cache", "--allow-replace", "X")
+    assert args.func is commands.cmd_plan
+    assert args.environment == "dev"
+    assert args.allow_replace == ["Database", "Cache", "X"]
+    assert args.image_tag is None
+
+
+def test_root_given_before_the_command_is_kept() -> None:
+    assert parse("--root", "/r", "plan", "dev").root == "/r"
+    assert parse("plan", "dev", "--root", "/s").root == "/s"
+
+
+def test_every_command_is_registered() -> None:
+    for argv, func in [
+        (["bootstrap", "dev"], commands.cmd_bootstrap),
+        (["apply", "dev"], commands.cmd_apply),
+        (["execute", "dev", "--image-tag", "v2"], commands.cmd_execute),
+        (["local-aws", "--port", "0"], commands.cmd_local_aws),
+    ]:
+        assert parse(*argv).func is func
+
+
+def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "0 done or no changes; 1 AWS or deploy failure; 2 usage or configuration error; 3 refused"
+        in out
+    )
+
+
+def test_missing_build_is_exit_2_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "dev", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"{tmp_path}/build/dev/manifest.json: build for `dev` is missing (run `make templates`)"
+    ]
+
+
+def test_apply_does_not_take_allow_replace(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", "dev", "--allow-replace", "Database"]) == 2
+
+
+def test_local_aws_prints_exports_and_stops() -> None:
+    lines: list[str] = []
+    stop = threading.Event()
+    stop.set()
+    serve_forever(port=0, region="eu-west-1", echo=lines.append, stop=stop)
+    exports = [line for line in lines if line.startswith("export ")]
+    assert [line.split("=")[0] for line in exports] == [
+        "export AWS_ENDPOINT_URL",
+        "export AWS_ACCESS_KEY_ID",
+        "export AWS_SECRET_ACCESS_KEY",
+        "export AWS_DEFAULT_REGION",
+    ]
+    assert exports[0].startswith("export AWS_ENDPOINT_URL=http://127.0.0.1:")
+    assert exports[-1] == "export AWS_DEFAULT_REGION=eu-west-1"

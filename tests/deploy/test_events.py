@@ -1,0 +1,182 @@
+"""Following a failure into nested stacks to its root cause (AWS-shaped events, Stubber)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from botocore.stub import Stubber
+
+from factorstack.deploy.events import EventStream, from_api, root_cause, wait_for_stack
+from factorstack.errors import DeployError
+from tests.deploy.aws_responses import T0, client, client_error, event, stack, stack_arn
+from tests.deploy.test_stack_state import FakeClock
+
+STACK = "AWS::CloudFormation::Stack"
+DATA = "example-dev-DataStack-1AB2C3"
+DATA_ARN = stack_arn(DATA)
+
+# describe_stack_events returns newest first.
+ROOT_EVENTS = [
+    event(
+        "example-dev",
+        "example-dev",
+        STACK,
+        "ROLLBACK_COMPLETE",
+        60,
+        physical=stack_arn("example-dev"),
+    ),
+    event(
+        "example-dev",
+        "example-dev",
+        STACK,
+        "ROLLBACK_IN_PROGRESS",
+        40,
+        "The following resource(s) failed to create: [DataStack].",
+        stack_arn("example-dev"),
+    ),
+    event(
+        "example-dev",
+        "DataStack",
+        STACK,
+        "CREATE_FAILED",
+        35,
+        "Embedded stack arn:aws:cloudformation:... was not successfully created: "
+        "The following resource(s) failed to create: [Database].",
+        DATA_ARN,
+    ),
+    event("example-dev", "NetworkStack", STACK, "CREATE_COMPLETE", 20),
+    event("example-dev", "DataStack", STACK, "CREATE_IN_PROGRESS", 5, physical=DATA_ARN),
+    event(
+        "example-dev",
+        "example-dev",
+        STACK,
+        "CREATE_IN_PROGRESS",
+        1,
+        "User Initiated",
+        stack_arn("example-dev"),
+    ),
+]
+DATA_EVENTS = [
+    event(
+        DATA,
+        DATA,
+        STACK,
+        "CREATE_FAILED",
+        34,
+        "The following resource(s) failed to create: [Database].",
+        DATA_ARN,
+    ),
+    event(
+        DATA,
+        "DatabaseSecret",
+        "AWS::SecretsManager::Secret",
+        "CREATE_FAILED",
+        33,
+        "Resource creation cancelled",
+    ),
+    event(
+        DATA,
+        "Database",
+        "AWS::RDS::DBInstance",
+        "CREATE_FAILED",
+        30,
+        "Cannot find version 8.0.99 for mysql (Service: Rds, Status Code: 400)",
+    ),
+    event(DATA, "Database", "AWS::RDS::DBInstance", "CREATE_IN_PROGRESS", 10),
+    event(DATA, DATA, STACK, "CREATE_IN_PROGRESS", 6, "User Initiated", DATA_ARN),
+]
+
+
+def test_root_cause_skips_embedded_stack_messages_and_cancellations() -> None:
+    events = [from_api(e, "example-dev") for e in ROOT_EVENTS] + [
+        from_api(e, "example-dev/DataStack") for e in DATA_EVENTS
+    ]
+    cause = root_cause(events)
+    assert cause is not None
+    assert (cause.stack, cause.logical_id) == ("example-dev/DataStack", "Database")
+    assert cause.reason.startswith("Cannot find version 8.0.99")
+
+
+def test_root_cause_falls_back_to_embedded_message_when_that_is_all() -> None:
+    events = [from_api(e, "example-dev") for e in ROOT_EVENTS]
+    cause = root_cause(events)
+    assert cause is not None and cause.reason.startswith("Embedded stack")
+    assert root_cause([]) is None
+
+
+def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
+    cfn = client("cloudformation")
+    lines: list[str] = []
+    stream = EventStream(cfn, "example-dev", since=T0)
+    with Stubber(cfn) as stub:
+        # first poll: the stack is running; the nested stack is discovered from root events
+        stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS[4:]})
+        stub.add_response("describe_stacks", stack("example-dev", "CREATE_IN_PROGRESS"))
+        # second poll: root failed; the nested stack's events are read too
+        stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS})
+        stub.add_response("describe_stack_events", {"StackEvents": DATA_EVENTS})
+        stub.add_response("describe_stacks", stack("example-dev", "ROLLBACK_COMPLETE"))
+        # final drain, including NetworkStack, discovered from the second batch of root events
+        stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS})
+        stub.add_response("describe_stack_events", {"StackEvents": DATA_EVENTS})
+        stub.add_response(
+            "describe_stack_events",
+            {"StackEvents": []},
+            {"StackName": "NetworkStack-physical"},
+        )
+        with pytest.raises(DeployError) as failed:
+            wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(), lines.append)
+        stub.assert_no_pending_responses()
+    assert failed.value.exit_code == 1
+    message = str(failed.value)
+    assert message.startswith("deploy of example-dev failed (ROLLBACK_COMPLETE); root cause: ")
+    assert "example-dev/DataStack Database (AWS::RDS::DBInstance) CREATE_FAILED" in message
+    assert "Cannot find version 8.0.99 for mysql" in message
+    assert any("example-dev/DataStack  Database  CREATE_FAILED" in line for line in lines)
+    assert len(lines) == len(ROOT_EVENTS) + len(DATA_EVENTS)  # each event printed once
+
+
+def test_events_before_the_operation_are_not_shown() -> None:
+    cfn = client("cloudformation")
+    stream = EventStream(cfn, "example-dev", since=T0 + timedelta(seconds=30))
+    with Stubber(cfn) as stub:
+        stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS})
+        fresh = stream.poll()
+    assert [e.status for e in fresh] == [
+        "CREATE_FAILED",
+        "ROLLBACK_IN_PROGRESS",
+        "ROLLBACK_COMPLETE",
+    ]
+
+
+def test_success_returns_the_stack_and_throttled_event_polls_are_retried() -> None:
+    cfn = client("cloudformation")
+    stream = EventStream(cfn, "example-dev", since=T0)
+    done = stack(
+        "example-dev",
+        "UPDATE_COMPLETE",
+        Outputs=[{"OutputKey": "Url", "OutputValue": "http://example"}],
+    )
+    with Stubber(cfn) as stub:
+        stub.add_client_error(
+            "describe_stack_events", **client_error("Throttling", "Rate exceeded")
+        )
+        stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
+        stub.add_response("describe_stack_events", {"StackEvents": []})
+        stub.add_response("describe_stacks", done)
+        stub.add_response("describe_stack_events", {"StackEvents": []})
+        result = wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(), print)
+        stub.assert_no_pending_responses()
+    assert result["Outputs"][0]["OutputKey"] == "Url"
+
+
+def test_wait_times_out() -> None:
+    cfn = client("cloudformation")
+    stream = EventStream(cfn, "example-dev", since=T0)
+    with Stubber(cfn) as stub:
+        for _ in range(3):
+            stub.add_response("describe_stack_events", {"StackEvents": []})
+            stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
+        with pytest.raises(DeployError, match="still UPDATE_IN_PROGRESS after 10 s"):
+            wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(timeout=10), print)

@@ -1,0 +1,447 @@
+"""run_plan and run_apply against AWS-shaped responses: what only real CloudFormation produces."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from botocore.stub import ANY, Stubber
+from rich.console import Console
+
+from factorstack.deploy import apply as apply_module
+from factorstack.deploy.apply import check_executable, run_apply, stack_moved
+from factorstack.deploy.context import Context
+from factorstack.deploy.plan import run_plan, stack_parameters
+from factorstack.deploy.plan_files import PlanRecord, read_plan
+from factorstack.deploy.session import Clients
+from factorstack.errors import ConfigError, DeployError, GuardRefusal
+from tests.deploy.aws_responses import (
+    ACCOUNT,
+    REGION,
+    T0,
+    change_set,
+    change_set_arn,
+    client,
+    client_error,
+    detail,
+    event,
+    resource_change,
+    stack,
+    stack_arn,
+)
+from tests.deploy.test_stack_state import FakeClock
+from tests.e2e.fixture_build import DATA, FixtureProject
+
+STACK = "AWS::CloudFormation::Stack"
+ROOT_CS = change_set_arn("fs-dev-x")
+DATA_CS = change_set_arn("example-dev-DataStack-1-fs-dev-x", "bbbb")
+IDENTITY = {"UserId": "AIDA", "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/ci"}
+BOOTSTRAP = stack(
+    "example-bootstrap",
+    "CREATE_COMPLETE",
+    Outputs=[{"OutputKey": "ArtifactsBucketName", "OutputValue": "example-artifacts"}],
+)
+DEPLOYED = stack(
+    "example-dev",
+    "UPDATE_COMPLETE",
+    Parameters=[{"ParameterKey": "ImageTag", "ParameterValue": "v1"}],
+)
+
+
+class Stubs:
+    def __init__(self) -> None:
+        self.cfn, self.s3, self.sts = client("cloudformation"), client("s3"), client("sts")
+        self.stubbers = [Stubber(self.cfn), Stubber(self.s3), Stubber(self.sts)]
+        self.cfn_stub, self.s3_stub, self.sts_stub = self.stubbers
+
+    def clients(self, _target) -> Clients:
+        return Clients(cloudformation=self.cfn, s3=self.s3, sts=self.sts, region=REGION)
+
+    def __enter__(self) -> Stubs:
+        for stub in self.stubbers:
+            stub.activate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for stub in self.stubbers:
+            stub.deactivate()
+
+    def verify(self) -> None:
+        for stub in self.stubbers:
+            stub.assert_no_pending_responses()
+
+
+def context(project: FixtureProject, stubs: Stubs) -> tuple[Context, Console]:
+    console = Console(record=True, width=200)
+    clock = FakeClock()
+    ctx = Context(
+        root=project.root,
+        environment="dev",
+        console=console,
+        timing=clock.timing(),
+        change_set_timing=clock.timing(),
+        clients_for=stubs.clients,
+    )
+    return ctx, console
+
+
+def stub_until_change_set(stubs: Stubs, root_change_set: dict) -> None:
+    """Account check, bootstrap bucket, packaging (all present), stack state, change set."""
+    stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+    stubs.cfn_stub.add_response("describe_stacks", BOOTSTRAP, {"StackName": "example-bootstrap"})
+    for _ in range(4):  # three children and the packaged root, all uploaded before
+        stubs.s3_stub.add_response(
+            "head_object", {"ContentLength": 1}, {"Bucket": "example-artifacts", "Key": ANY}
+        )
+    stubs.cfn_stub.add_response(
+        "describe_stacks", copy.deepcopy(DEPLOYED), {"StackName": "example-dev"}
+    )
+    stubs.cfn_stub.add_client_error(
+        "describe_change_set", **client_error("ChangeSetNotFound", "ChangeSet does not exist", 404)
+    )
+    stubs.cfn_stub.add_response("create_change_set", {"Id": ROOT_CS}, None)
+    stubs.cfn_stub.add_response("describe_change_set", root_change_set, {"ChangeSetName": ROOT_CS})
+
+
+def stub_offline_guard(stubs: Stubs, project: FixtureProject, deployed_data: dict) -> None:
+    """The deployed tree and templates the offline guard compares with build/dev."""
+    nested = {
+        "NetworkStack": "example-dev-NetworkStack-1",
+        "DataStack": "example-dev-DataStack-1",
+        "WebStack": "example-dev-WebStack-1",
+    }
+    summaries = [
+        {
+            "LogicalResourceId": logical,
+            "PhysicalResourceId": stack_arn(physical),
+            "ResourceType": STACK,
+            "LastUpdatedTimestamp": DEPLOYED["Stacks"][0]["CreationTime"],
+            "ResourceStatus": "UPDATE_COMPLETE",
+        }
+        for logical, physical in nested.items()
+    ]
+    add = stubs.cfn_stub.add_response
+    add("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": "example-dev"})
+    for logical in ("WebStack", "DataStack", "NetworkStack"):  # depth-first pops the last
+        add(
+            "list_stack_resources",
+            {"StackResourceSummaries": []},
+            {"StackName": stack_arn(nested[logical])},
+        )
+    templates = {
+        "": project.templates["root.json"],
+        "DataStack": deployed_data,
+        "NetworkStack": project.templates["network.json"],
+        "WebStack": project.templates["process-web.json"],
+    }
+    for path in ("", "DataStack", "NetworkStack", "WebStack"):
+        name = "example-dev" if not path else stack_arn(nested[path])
+        add(
+            "get_template",
+            {"TemplateBody": json.dumps(templates[path]), "StagesAvailable": ["Original"]},
+            {"StackName": name, "TemplateStage": "Original"},
+        )
+
+
+def replacing_root() -> dict:
+    return change_set(
+        "fs-dev-x",
+        "example-dev",
+        [resource_change("DataStack", STACK, "Modify", "False", nested=DATA_CS)],
+        cs_id=ROOT_CS,
+    )
+
+
+def replacing_data() -> dict:
+    return change_set(
+        "example-dev-DataStack-1-fs-dev-x",
+        "example-dev-DataStack-1",
+        [
+            resource_change(
+                "Database", "AWS::RDS::DBInstance", "Modify", "True", [detail("DBName", "Always")]
+            ),
+            resource_change(
+                "DatabaseSecret",
+                "AWS::SecretsManager::Secret",
+                "Modify",
+                "Conditional",
+                [detail("Name", "Conditionally", "Dynamic")],
+            ),
+        ],
+        cs_id=DATA_CS,
+        parent=ROOT_CS,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixtureProject:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("IMAGE_TAG", raising=False)
+    built = FixtureProject(tmp_path / "repo")
+    built.write()
+    return built
+
+
+def test_nested_replacement_is_refused_naming_resources_and_properties(
+    project: FixtureProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    deployed_data = copy.deepcopy(DATA)
+    deployed_data["Resources"]["Database"]["Properties"]["DBName"] = "old_name"
+    with Stubs() as stubs:
+        stub_until_change_set(stubs, replacing_root())
+        stubs.cfn_stub.add_response(
+            "describe_change_set", replacing_data(), {"ChangeSetName": DATA_CS}
+        )
+        stub_offline_guard(stubs, project, deployed_data)
+        stubs.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+        ctx, console = context(project, stubs)
+        with pytest.raises(GuardRefusal) as refused:
+            run_plan(ctx, [], image_tag="v2")
+        stubs.verify()
+    lines = refused.value.lines
+    assert refused.value.exit_code == 3
+    assert lines[1] == (
+        "  example-dev/DataStack: Database (AWS::RDS::DBInstance): replaced (Replacement True) "
+        "by DBName; replaced (offline: create-only DBName changed)"
+    )
+    assert lines[2] == (
+        "  example-dev/DataStack: DatabaseSecret (AWS::SecretsManager::Secret): "
+        "replaced (Replacement Conditional) by Name"
+    )
+    assert lines[-1].endswith("--allow-replace Database --allow-replace DatabaseSecret")
+    assert not (project.folder / "plan.json").exists()
+    markdown = (project.folder / "changeset.md").read_text()
+    assert (
+        "| example-dev/DataStack | Database | AWS::RDS::DBInstance | Modify | True | DBName |"
+        in markdown
+    )
+    assert "**refused**" in markdown
+    assert summary.read_text().strip() == markdown.strip()
+    assert "Database" in console.export_text()
+
+
+def test_allowed_replacement_records_the_plan(project: FixtureProject) -> None:
+    deployed_data = copy.deepcopy(DATA)
+    deployed_data["Resources"]["Database"]["Properties"]["DBName"] = "old_name"
+    with Stubs() as stubs:
+        stub_until_change_set(stubs, replacing_root())
+        stubs.cfn_stub.add_response(
+            "describe_change_set", replacing_data(), {"ChangeSetName": DATA_CS}
+        )
+        stub_offline_guard(stubs, project, deployed_data)
+        stubs.cfn_stub.add_response(
+            "describe_stacks", copy.deepcopy(DEPLOYED), {"StackName": "example-dev"}
+        )
+        ctx, _ = context(project, stubs)
+        outcome = run_plan(ctx, ["Database", "DatabaseSecret"])
+        stubs.verify()
+    record = read_plan(project.folder, "dev")
+    assert outcome.changed and record.change_set_id == ROOT_CS
+    assert record.nested_change_set_ids == {"example-dev/DataStack": DATA_CS}
+    assert record.stack_status == "UPDATE_COMPLETE"
+    assert record.parameter_keys == ["ImageTag"]
+    assert len(record.guard) == 2
+    text = (project.folder / "plan.json").read_text()
+    assert "v1" not in text and "not-a-real-password" not in text  # never parameter values
+
+
+def test_no_op_change_set_is_deleted_and_exits_clean(project: FixtureProject) -> None:
+    no_op = change_set(
+        "fs-dev-x",
+        "example-dev",
+        [],
+        cs_id=ROOT_CS,
+        status="FAILED",
+        execution="UNAVAILABLE",
+        reason="The submitted information didn't contain changes. Submit different information "
+        "to create a change set.",
+    )
+    with Stubs() as stubs:
+        stub_until_change_set(stubs, no_op)
+        stubs.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_CS})
+        ctx, console = context(project, stubs)
+        assert not run_plan(ctx, []).changed
+        stubs.verify()
+    assert "no changes: example-dev already matches build/dev" in console.export_text()
+
+
+def test_failed_change_set_is_exit_1_with_its_reason(project: FixtureProject) -> None:
+    failed = change_set(
+        "fs-dev-x",
+        "example-dev",
+        [],
+        cs_id=ROOT_CS,
+        status="FAILED",
+        execution="UNAVAILABLE",
+        reason="Template error: instance of Fn::GetAtt references undefined resource Nope",
+    )
+    with Stubs() as stubs:
+        stub_until_change_set(stubs, failed)
+        ctx, _ = context(project, stubs)
+        with pytest.raises(DeployError, match="references undefined resource Nope") as raised:
+            run_plan(ctx, [])
+    assert raised.value.exit_code == 1
+
+
+def test_missing_bootstrap_stack_is_one_line(project: FixtureProject) -> None:
+    with Stubs() as stubs:
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        stubs.cfn_stub.add_client_error(
+            "describe_stacks",
+            **client_error("ValidationError", "Stack with id example-bootstrap does not exist"),
+        )
+        ctx, _ = context(project, stubs)
+        with pytest.raises(DeployError) as raised:
+            run_plan(ctx, [])
+    assert raised.value.lines == [
+        "no bootstrap stack example-bootstrap in this account and region "
+        "(run `factorstack bootstrap dev` first)"
+    ]
+
+
+def test_parameters_prefer_given_then_previous_then_default() -> None:
+    template = {
+        "Parameters": {"ImageTag": {"Type": "String"}, "Other": {"Type": "String", "Default": "x"}}
+    }
+    deployed = {"Parameters": [{"ParameterKey": "ImageTag", "ParameterValue": "v1"}]}
+    assert stack_parameters(template, deployed, "v2") == [
+        {"ParameterKey": "ImageTag", "ParameterValue": "v2"}
+    ]
+    assert stack_parameters(template, deployed, None) == [
+        {"ParameterKey": "ImageTag", "UsePreviousValue": True}
+    ]
+    with pytest.raises(ConfigError, match="pass --image-tag TAG"):
+        stack_parameters(template, None, None)
+
+
+def record(**changes) -> PlanRecord:
+    base = PlanRecord(
+        stack_name="example-dev",
+        stack_id=stack_arn("example-dev"),
+        change_set_id=ROOT_CS,
+        change_set_name="fs-dev-x",
+        change_set_type="UPDATE",
+        stack_status="UPDATE_COMPLETE",
+        stack_last_updated="2026-11-26T12:00:00+00:00",
+        template_url="https://b.s3.eu-west-1.amazonaws.com/k",
+        template_hashes={},
+        nested_change_set_ids={},
+        counts={"Modify": 1},
+        rows=[],
+        console_link="",
+    )
+    for key, value in changes.items():
+        setattr(base, key, value)
+    return base
+
+
+def test_stack_moved() -> None:
+    from datetime import UTC, datetime
+
+    same = {
+        "StackStatus": "UPDATE_COMPLETE",
+        "LastUpdatedTime": datetime(2026, 11, 26, 12, tzinfo=UTC),
+    }
+    assert stack_moved(record(), same) is None
+    later = dict(same, LastUpdatedTime=datetime(2026, 11, 26, 13, tzinfo=UTC))
+    assert "updated at 2026-11-26T13:00:00+00:00" in (stack_moved(record(), later) or "")
+    busy = dict(same, StackStatus="UPDATE_IN_PROGRESS")
+    assert "UPDATE_IN_PROGRESS" in (stack_moved(record(), busy) or "")
+    assert "gone" in (stack_moved(record(), None) or "")
+
+
+def test_check_executable() -> None:
+    with pytest.raises(DeployError, match="no longer exists"):
+        check_executable(record(), None)
+    executed = {"Status": "CREATE_COMPLETE", "ExecutionStatus": "EXECUTE_COMPLETE"}
+    with pytest.raises(DeployError, match="ExecutionStatus EXECUTE_COMPLETE"):
+        check_executable(record(), executed)
+    check_executable(record(), {"Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE"})
+
+
+def write_plan_for(project: FixtureProject, **changes) -> None:
+    rec = record(
+        template_hashes=json.loads((project.folder / "manifest.json").read_text())["templates"],
+        **changes,
+    )
+    (project.folder / "plan.json").write_text(rec.to_json())
+
+
+class FrozenNow:
+    """apply streams events since 'now'; these recorded events happened at T0 + seconds."""
+
+    @staticmethod
+    def now(tz=None):
+        return T0
+
+
+def test_apply_follows_a_failure_into_the_nested_stack(
+    project: FixtureProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply_module, "datetime", FrozenNow)
+    write_plan_for(project, stack_last_updated=None)
+    data_arn = stack_arn("example-dev-DataStack-1")
+    root_events = [
+        event(
+            "example-dev",
+            "example-dev",
+            STACK,
+            "UPDATE_ROLLBACK_COMPLETE",
+            9000,
+            physical=stack_arn("example-dev"),
+        ),
+        event(
+            "example-dev",
+            "DataStack",
+            STACK,
+            "UPDATE_FAILED",
+            8990,
+            "Embedded stack was not successfully updated. Currently in UPDATE_ROLLBACK_IN_PROGRESS",
+            data_arn,
+        ),
+    ]
+    data_events = [
+        event(
+            "example-dev-DataStack-1",
+            "Database",
+            "AWS::RDS::DBInstance",
+            "UPDATE_FAILED",
+            8980,
+            "You can't modify the storage of a DB instance more than once every 6 hours",
+        ),
+    ]
+    with Stubs() as stubs:
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        stubs.cfn_stub.add_response("describe_stacks", copy.deepcopy(DEPLOYED))
+        stubs.cfn_stub.add_response(
+            "describe_change_set", change_set("fs-dev-x", "example-dev", [], cs_id=ROOT_CS)
+        )
+        stubs.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
+        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": root_events})
+        stubs.cfn_stub.add_response(
+            "describe_stacks", stack("example-dev", "UPDATE_ROLLBACK_COMPLETE")
+        )
+        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": root_events})
+        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": data_events})
+        ctx, _ = context(project, stubs)
+        with pytest.raises(DeployError) as failed:
+            run_apply(ctx)
+        stubs.verify()
+    assert failed.value.exit_code == 1
+    assert "root cause: example-dev/DataStack Database (AWS::RDS::DBInstance) UPDATE_FAILED" in str(
+        failed.value
+    )
+    assert "more than once every 6 hours" in str(failed.value)
+    assert not (project.folder / "plan.json").exists()
+
+
+def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:
+    with Stubs() as stubs:
+        ctx, _ = context(project, stubs)
+        with pytest.raises(ConfigError, match="no plan to apply") as raised:
+            run_apply(ctx)
+    assert raised.value.exit_code == 2

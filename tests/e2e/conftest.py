@@ -1,0 +1,41 @@
+"""A real moto server on 127.0.0.1 (started once), reset before every test; dummy credentials."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from factorstack.local_aws.server import LocalAws
+from tests.e2e.fixture_build import REGION, FixtureProject
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[LocalAws]:
+    server = LocalAws(port=0)  # a free port
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_aws(moto_server: LocalAws, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> LocalAws:
+    """Point boto3 at the server, with nothing from the developer's own AWS config."""
+    request = urllib.request.Request(f"{moto_server.url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    for key, value in moto_server.environment(REGION).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "GITHUB_STEP_SUMMARY", "IMAGE_TAG"):
+        monkeypatch.delenv(key, raising=False)
+    return moto_server
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> FixtureProject:
+    built = FixtureProject(tmp_path / "repo")
+    built.write()
+    return built
