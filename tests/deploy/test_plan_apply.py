@@ -53,11 +53,14 @@ DEPLOYED = stack(
 class Stubs:
     def __init__(self) -> None:
         self.cfn, self.s3, self.sts = client("cloudformation"), client("s3"), client("sts")
-        self.stubbers = [Stubber(self.cfn), Stubber(self.s3), Stubber(self.sts)]
-        self.cfn_stub, self.s3_stub, self.sts_stub = self.stubbers
+        self.ecr = client("ecr")
+        self.stubbers = [Stubber(self.cfn), Stubber(self.s3), Stubber(self.sts), Stubber(self.ecr)]
+        self.cfn_stub, self.s3_stub, self.sts_stub, self.ecr_stub = self.stubbers
 
     def clients(self, _target) -> Clients:
-        return Clients(cloudformation=self.cfn, s3=self.s3, sts=self.sts, region=REGION)
+        return Clients(
+            cloudformation=self.cfn, s3=self.s3, sts=self.sts, region=REGION, ecr=self.ecr
+        )
 
     def __enter__(self) -> Stubs:
         for stub in self.stubbers:
@@ -87,7 +90,16 @@ def context(project: FixtureProject, stubs: Stubs) -> tuple[Context, Console]:
     return ctx, console
 
 
-def stub_until_change_set(stubs: Stubs, root_change_set: dict) -> None:
+def stub_image_present(stubs: Stubs, tag: str) -> None:
+    """The image preflight finds the web image at the tag the stack will run."""
+    stubs.ecr_stub.add_response(
+        "describe_images",
+        {"imageDetails": [{"imageDigest": "sha256:" + "a" * 64, "imageTags": [tag]}]},
+        {"repositoryName": "example/web", "imageIds": [{"imageTag": tag}]},
+    )
+
+
+def stub_until_change_set(stubs: Stubs, root_change_set: dict, image_tag: str = "v1") -> None:
     """Account check, bootstrap bucket, packaging (all present), stack state, change set."""
     stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
     stubs.cfn_stub.add_response("describe_stacks", BOOTSTRAP, {"StackName": "example-bootstrap"})
@@ -98,6 +110,7 @@ def stub_until_change_set(stubs: Stubs, root_change_set: dict) -> None:
     stubs.cfn_stub.add_response(
         "describe_stacks", copy.deepcopy(DEPLOYED), {"StackName": "example-dev"}
     )
+    stub_image_present(stubs, image_tag)
     stubs.cfn_stub.add_client_error(
         "describe_change_set", **client_error("ChangeSetNotFound", "ChangeSet does not exist", 404)
     )
@@ -192,7 +205,7 @@ def test_nested_replacement_is_refused_naming_resources_and_properties(
     deployed_data = copy.deepcopy(DATA)
     deployed_data["Resources"]["Database"]["Properties"]["DBName"] = "old_name"
     with Stubs() as stubs:
-        stub_until_change_set(stubs, replacing_root())
+        stub_until_change_set(stubs, replacing_root(), image_tag="v2")
         stubs.cfn_stub.add_response(
             "describe_change_set", replacing_data(), {"ChangeSetName": DATA_CS}
         )

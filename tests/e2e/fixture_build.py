@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from factorstack.config import config_sha256
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -172,3 +174,25 @@ class FixtureProject:
 
     def resources(self, name: str) -> dict[str, Any]:
         return self.templates[name]["Resources"]
+
+
+def publish_image(repository: str, tag: str) -> str:
+    """Put an image into the local ECR, as `docker push` would; returns its digest."""
+    ecr = boto3.client("ecr", region_name=REGION)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "digest": "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+            },
+            "layers": [],
+        }
+    )
+    image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
+    return str(image["image"]["imageId"]["imageDigest"])
+
+
+def publish_fixture_images(tag: str = "initial") -> None:
+    """The fixture app's only process, at the tag its root template defaults to."""
+    publish_image("example/web", tag)

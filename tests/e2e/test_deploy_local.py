@@ -16,7 +16,7 @@ from factorstack.deploy.plan import run_plan
 from factorstack.deploy.stack_state import Timing
 from factorstack.errors import EXIT_GUARD, ConfigError, DeployError, GuardRefusal
 from factorstack.local_aws.server import LocalAws
-from tests.e2e.fixture_build import REGION, FixtureProject
+from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 FAST = Timing(timeout=30.0, poll=0.05)
 
@@ -37,6 +37,7 @@ def deployed(project: FixtureProject) -> None:
     """Bootstrap, then plan and apply the fixture build from nothing."""
     ctx, _ = context(project)
     run_bootstrap(ctx)
+    publish_fixture_images()
     assert run_plan(ctx, []).changed
     run_apply(ctx)
 
@@ -88,6 +89,7 @@ def test_plan_refuses_without_bootstrap(local_aws: LocalAws, project: FixturePro
 def test_plan_and_apply_from_nothing_then_no_changes(local_aws: LocalAws, project: FixtureProject):
     ctx, console = context(project)
     run_bootstrap(ctx)
+    publish_fixture_images()
     outcome = run_plan(ctx, [])
     assert outcome.changed and outcome.record is not None
     assert {(r["logical_id"], r["action"]) for r in outcome.record.rows} == {
@@ -241,3 +243,17 @@ def test_missing_build_is_refused(local_aws: LocalAws, tmp_path: Path):
     ctx = Context(root=tmp_path, environment="dev", timing=FAST)
     with pytest.raises(ConfigError, match="build for `dev` is missing"):
         run_plan(ctx, [])
+
+
+def test_plan_refuses_when_an_image_is_not_in_ecr(local_aws: LocalAws, project: FixtureProject):
+    ctx, _ = context(project)
+    run_bootstrap(ctx)
+    with pytest.raises(ConfigError) as refused:
+        run_plan(ctx, [], image_tag="v9")
+    assert refused.value.lines == [
+        "image example/web:v9 is not in ECR (123456789012.dkr.ecr.eu-west-1.amazonaws.com); "
+        "publish it with `factorstack release dev --tag v9`"
+    ]
+    stacks = {summary["StackName"] for summary in cfn().list_stacks()["StackSummaries"]}
+    assert stacks == {"example-bootstrap"}  # no change set, no stack for the app
+    assert not (project.folder / "plan.json").exists()

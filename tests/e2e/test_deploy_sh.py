@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 
 from factorstack.local_aws.server import LocalAws
-from tests.e2e.fixture_build import REGION, FixtureProject
+from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,6 +50,7 @@ def test_deploy_sh_plan_apply_guard_and_exit_codes(local_aws: LocalAws, project:
         check=False,
     )
     assert boot.returncode == 0, boot.stderr
+    publish_fixture_images()
 
     planned = run(script, "dev")
     assert planned.returncode == 0, planned.stderr

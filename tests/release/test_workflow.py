@@ -146,10 +146,11 @@ def test_staging_releases_this_commit_then_deploys_after_the_tests(jobs):
     job = jobs["release-staging"]
     assert needs(job) == ["test"]
     commands = runs(job)
-    templates = index_of(commands, lambda c: c == "make templates")
     release = index_of(commands, lambda c: "factorstack release staging" in c)
+    templates = index_of(commands, lambda c: c == "make templates")
     deploy = index_of(commands, lambda c: c == "./deploy.sh staging --execute")
-    assert templates < release < deploy
+    # the release comes first: the templates pin the digests it records
+    assert release < templates < deploy
     assert re.search(r"--tag (\"\$GITHUB_SHA\"|\$\{\{ github\.sha \}\})", commands[release])
 
 
@@ -158,9 +159,9 @@ def test_prod_plan_runs_in_its_protected_environment_and_keeps_the_plan(jobs):
     assert job["environment"] == "prod-plan"
     assert needs(job) == ["release-staging"]
     commands = runs(job)
-    assert index_of(commands, lambda c: c == "make templates") < index_of(
-        commands, lambda c: c == "./deploy.sh prod"
-    )
+    release = index_of(commands, lambda c: "factorstack release prod" in c)
+    templates = index_of(commands, lambda c: c == "make templates")
+    assert release < templates < index_of(commands, lambda c: c == "./deploy.sh prod")
     (upload,) = uses(job, "actions/upload-artifact")
     assert upload["with"]["path"].rstrip("/") == "build/prod"
     assert upload["with"]["if-no-files-found"] == "error"

@@ -61,6 +61,13 @@ def cmd_execute(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from factorstack.deploy.release import run_release
+
+    run_release(_context(args), args.tag, build_images=not args.no_build)
+    return EXIT_OK
+
+
 def cmd_local_aws(args: argparse.Namespace) -> int:
     from factorstack.local_aws.server import serve_forever
 
@@ -132,6 +139,21 @@ def register(subparsers: Any) -> None:
         if name in {"plan", "execute"}:
             _image_tag(parser)
         parser.set_defaults(func=func)
+
+    release_help = "build and push each process's image, record digests in build/ENV/release.json"
+    release = subparsers.add_parser(
+        "release", help=release_help, description=release_help, epilog=EXIT_CODES
+    )
+    _env(release)
+    _common(release)
+    _timeout(release)
+    release.add_argument("--tag", metavar="TAG", help="image tag (default: the git commit)")
+    release.add_argument(
+        "--no-build",
+        action="store_true",
+        help="record the digests of images already pushed under TAG (e.g. by CI itself)",
+    )
+    release.set_defaults(func=cmd_release)
 
     local = subparsers.add_parser(
         "local-aws",

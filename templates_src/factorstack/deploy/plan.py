@@ -26,6 +26,7 @@ from factorstack.deploy.changeset import (
 )
 from factorstack.deploy.context import Context
 from factorstack.deploy.deployed import offline_findings
+from factorstack.deploy.images import preflight, wanted_images
 from factorstack.deploy.package import Packaged, package, read_template
 from factorstack.deploy.plan_files import (
     PlanRecord,
@@ -38,6 +39,7 @@ from factorstack.deploy.review import Review, markdown, review_change_set, rich_
 from factorstack.deploy.session import Clients, aws_errors
 from factorstack.deploy.stack_state import describe_stack, prepare_stack
 from factorstack.errors import ConfigError, GuardRefusal
+from factorstack.release_record import RELEASE_FILE, Release, read_release
 
 IMAGE_TAG = "ImageTag"
 
@@ -68,6 +70,26 @@ def stack_parameters(
     return chosen
 
 
+def effective_image_tag(
+    template: dict[str, Any], stack: dict[str, Any] | None, image_tag: str | None
+) -> str | None:
+    """The ImageTag the stack will run with: the given one, else the deployed, else the default."""
+    if image_tag:
+        return image_tag
+    for parameter in (stack or {}).get("Parameters") or []:
+        if parameter["ParameterKey"] == IMAGE_TAG:
+            return str(parameter["ParameterValue"])
+    default = ((template.get("Parameters") or {}).get(IMAGE_TAG) or {}).get("Default")
+    return None if default is None else str(default)
+
+
+def check_images(clients: Clients, build: Build, release: Release | None, tag: str | None) -> None:
+    """The image preflight: every process's image must already be in ECR."""
+    images = wanted_images(build.app, list(build.processes), release, tag)
+    registry = f"{build.target.account}.dkr.ecr.{clients.region}.amazonaws.com"
+    preflight(clients.ecr, images, build.environment, registry)
+
+
 def new_templates(build: Build, packaged: Packaged) -> dict[str, dict[str, Any]]:
     """Stack path → template about to be deployed, for the offline guard."""
     templates = {"": read_template(build.root_template)}
@@ -96,12 +118,16 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
     cfn = clients.cloudformation
     bucket = artifacts_bucket(cfn, build.app, build.environment)
     discard_plan(build.folder)  # an older plan must never be applied after this point
-    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_TEMPLATE, ctx.echo)
+    release = read_release(
+        build.folder, list(build.processes), f"build/{build.environment}/{RELEASE_FILE}"
+    )
+    tag = image_tag or os.environ.get("IMAGE_TAG") or (release.tag if release else None)
+    root_template = read_template(build.root_template)
     change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
+    check_images(clients, build, release, effective_image_tag(root_template, stack, tag))
+    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_TEMPLATE, ctx.echo)
 
     revision = current_revision(ctx.root)
-    root_template = read_template(build.root_template)
-    tag = image_tag or os.environ.get("IMAGE_TAG") or None
     request = ChangeSetRequest(
         stack_name=build.stack_name,
         name=change_set_name(build.environment, revision),

@@ -60,6 +60,7 @@ class Clients:
     s3: Any
     sts: Any
     region: str
+    ecr: Any = None  # only release and the image preflight use it
 
 
 def error_code(error: ClientError) -> str:
@@ -157,6 +158,7 @@ def open_clients(target: AwsTarget) -> Clients:
         s3=client("s3"),
         sts=client("sts"),
         region=target.region,
+        ecr=client("ecr"),
     )
 
 

@@ -1,0 +1,75 @@
+"""Which image each process runs, and the preflight that refuses a plan whose images are not in
+ECR: a deploy pointing at a missing image only fails after the circuit breaker gives up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from factorstack.deploy.session import error_code, translate
+from factorstack.errors import ConfigError
+from factorstack.release_record import Release
+
+MISSING_CODES = frozenset({"ImageNotFoundException", "RepositoryNotFoundException"})
+
+
+def repository_name(app: str, process: str) -> str:
+    """The ECR repository of a process (the bootstrap stack creates one per process)."""
+    return f"{app}/{process}"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    process: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    def __str__(self) -> str:
+        if self.digest:
+            return f"{self.repository}@{self.digest}"
+        return f"{self.repository}:{self.tag}"
+
+    def image_id(self) -> dict[str, str]:
+        return {"imageDigest": self.digest} if self.digest else {"imageTag": str(self.tag)}
+
+
+def wanted_images(
+    app: str, processes: list[str], release: Release | None, tag: str | None
+) -> list[ImageRef]:
+    """The recorded release's digests when there is one, else every process at `tag`."""
+    if release is not None:
+        digests = release.digests()
+        return [ImageRef(p, repository_name(app, p), digest=digests[p]) for p in processes]
+    return [ImageRef(p, repository_name(app, p), tag=tag) for p in processes]
+
+
+def image_digest(ecr: Any, image: ImageRef) -> str | None:
+    """The digest of an image in ECR, or None when it (or its repository) is not there."""
+    try:
+        details = ecr.describe_images(repositoryName=image.repository, imageIds=[image.image_id()])[
+            "imageDetails"
+        ]
+    except ClientError as error:
+        if error_code(error) in MISSING_CODES:
+            return None
+        raise translate(error, f"looking up image {image}") from None
+    return str(details[0]["imageDigest"]) if details else None
+
+
+def preflight(ecr: Any, images: list[ImageRef], environment: str, registry: str) -> None:
+    """Refuse (exit 2) before any change set when an image the stacks would run is missing."""
+    missing = [image for image in images if image_digest(ecr, image) is None]
+    if not missing:
+        return
+    tag = next((image.tag for image in missing if image.tag), None)
+    publish = f"factorstack release {environment}" + (f" --tag {tag}" if tag else "")
+    raise ConfigError(
+        *(
+            f"image {image} is not in ECR ({registry}); publish it with `{publish}`"
+            for image in missing
+        )
+    )

@@ -1,0 +1,188 @@
+"""`factorstack release` against the local ECR, with a recording stand-in for `docker` (no Docker
+engine runs here): the exact commands, the digests recorded, the preflight, a failed push."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from rich.console import Console
+
+from factorstack.build import build
+from factorstack.deploy.bootstrap import run_bootstrap
+from factorstack.deploy.context import Context
+from factorstack.deploy.plan import run_plan
+from factorstack.deploy.release import run_release
+from factorstack.deploy.stack_state import Timing
+from factorstack.errors import ConfigError, DeployError
+from factorstack.local_aws.server import LocalAws
+from tests.conftest import copy_sample
+from tests.e2e.fixture_build import ACCOUNT, REGION, publish_image
+from tests.templates.helpers import edit_yaml
+
+FAST = Timing(timeout=60.0, poll=0.05)
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+PROCESSES = {
+    "web": "docker/apache",
+    "worker": "docker/queue_worker",
+    "scheduler": "docker/scheduler",
+}
+
+# Records each call as a JSON line; `push` puts the image into the local ECR as docker would,
+# unless FAKE_DOCKER_FAIL_PUSH names the repository.
+FAKE_DOCKER = """#!{python}
+import hashlib, json, os, sys
+import boto3
+args = sys.argv[1:]
+stdin = sys.stdin.read() if "--password-stdin" in args else None
+with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
+    log.write(json.dumps({{"args": args, "stdin": stdin, "cwd": os.getcwd()}}) + "\\n")
+if args[0] == "push":
+    repository, tag = args[1].split("/", 1)[1].rsplit(":", 1)
+    if os.environ.get("FAKE_DOCKER_FAIL_PUSH") == repository:
+        sys.exit(1)
+    manifest = json.dumps({{"schemaVersion": 2, "layers": [],
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {{"digest": "sha256:" + hashlib.sha256(args[1].encode()).hexdigest()}}}})
+    boto3.client("ecr").put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
+"""
+
+
+@pytest.fixture
+def repo(local_aws: LocalAws, tmp_path: Path) -> Path:
+    """The sample app, its dev environment in the local account, built and bootstrapped."""
+    root = copy_sample(tmp_path / "repo")
+    edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
+    build(root, ["dev"], lint=False)
+    run_bootstrap(context(root))
+    return root
+
+
+@pytest.fixture
+def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `docker` stand-in first on PATH; returns its log file."""
+    folder = tmp_path / "fake-bin"
+    folder.mkdir()
+    script = folder / "docker"
+    script.write_text(FAKE_DOCKER.format(python=sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "docker.log"
+    log.touch()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_DOCKER_LOG", str(log))
+    return log
+
+
+def context(root: Path) -> Context:
+    return Context(
+        root=root,
+        environment="dev",
+        console=Console(record=True, width=200),
+        timing=FAST,
+        change_set_timing=FAST,
+    )
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def ecr_digest(repository: str, tag: str) -> str:
+    ecr = boto3.client("ecr", region_name=REGION)
+    images = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    return images["imageDetails"][0]["imageDigest"]
+
+
+def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path):
+    release = run_release(context(repo), "v1")
+    recorded = calls(docker)
+    login = recorded[0]
+    assert login["args"] == ["login", "--username", "AWS", "--password-stdin", REGISTRY]
+    assert login["stdin"]  # the password goes on stdin, never on the command line
+    assert all(login["stdin"] not in " ".join(call["args"]) for call in recorded)
+    expected = []
+    for process, folder in PROCESSES.items():
+        image = f"{REGISTRY}/example/{process}:v1"
+        expected.append(
+            [
+                "build",
+                "--platform",
+                "linux/amd64",
+                "--file",
+                f"{folder}/Dockerfile",
+                "--tag",
+                image,
+                ".",
+            ]
+        )
+        expected.append(["push", image])
+    assert [call["args"] for call in recorded[1:]] == expected
+    assert {call["cwd"] for call in recorded} == {str(repo)}  # the repo root is the context
+
+    record = json.loads((repo / "build/dev/release.json").read_text())
+    assert record["tag"] == "v1"
+    for process in PROCESSES:
+        digest = ecr_digest(f"example/{process}", "v1")
+        assert record["images"][process]["digest"] == digest
+        assert record["images"][process]["uri"] == f"{REGISTRY}/example/{process}@{digest}"
+    assert release.digests() == {p: record["images"][p]["digest"] for p in PROCESSES}
+
+
+def test_released_digests_reach_the_task_definitions_and_pass_the_preflight(repo, docker):
+    release = run_release(context(repo), "v1")
+    build(repo, ["dev"], lint=False)
+    web = json.loads((repo / "build/dev/process-web.json").read_text())
+    image = web["Resources"]["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]
+    assert image["Fn::Sub"].endswith(f"/example/web@{release.digests()['web']}")
+    outcome = run_plan(context(repo), [])
+    assert outcome.changed and outcome.record is not None
+    assert outcome.record.change_set_type == "CREATE"
+
+
+def test_a_failed_push_stops_the_release_and_records_nothing(repo, docker, monkeypatch):
+    monkeypatch.setenv("FAKE_DOCKER_FAIL_PUSH", "example/worker")
+    with pytest.raises(DeployError) as failed:
+        run_release(context(repo), "v1")
+    assert failed.value.lines == [
+        f"docker push of {REGISTRY}/example/worker:v1 failed (docker exited 1); nothing recorded"
+    ]
+    assert not (repo / "build/dev/release.json").exists()
+    assert [c["args"][0] for c in calls(docker)] == ["login", "build", "push", "build", "push"]
+
+
+def test_a_tag_already_in_ecr_is_not_built_again(repo, docker):
+    run_release(context(repo), "v1")
+    before = len(calls(docker))
+    run_release(context(repo), "v1")
+    assert [c["args"][0] for c in calls(docker)[before:]] == ["login"]
+
+
+def test_no_build_records_images_that_ci_pushed_itself(repo, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no docker at all
+    digests = {p: publish_image(f"example/{p}", "ci-42") for p in PROCESSES}
+    release = run_release(context(repo), "ci-42", build_images=False)
+    assert release.digests() == digests
+
+
+def test_no_build_names_an_image_that_is_missing(repo, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    publish_image("example/web", "ci-42")
+    with pytest.raises(ConfigError) as refused:
+        run_release(context(repo), "ci-42", build_images=False)
+    assert refused.value.lines[0].startswith(
+        f"image example/worker:ci-42 is not in ECR ({REGISTRY}); push it first"
+    )
+
+
+def test_without_docker_release_says_so_in_one_line(repo, monkeypatch, tmp_path, capsys):
+    from factorstack.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["release", "dev", "--root", str(repo), "--tag", "v1"]) == 2
+    assert capsys.readouterr().err.startswith("docker: not found on PATH (install Docker")
+    assert not (repo / "build/dev/release.json").exists()
