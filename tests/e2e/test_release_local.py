@@ -186,3 +186,21 @@ def test_without_docker_release_says_so_in_one_line(repo, monkeypatch, tmp_path,
     assert main(["release", "dev", "--root", str(repo), "--tag", "v1"]) == 2
     assert capsys.readouterr().err.startswith("docker: not found on PATH (install Docker")
     assert not (repo / "build/dev/release.json").exists()
+
+
+def test_local_images_then_release_no_build_walks_through_without_docker(repo, monkeypatch, capsys):
+    from factorstack.cli import main
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert main(["local-images", "dev", "--root", str(repo), "--tag", "v1"]) == 0
+    assert main(["release", "dev", "--root", str(repo), "--tag", "v1", "--no-build"]) == 0
+    record = json.loads((repo / "build/dev/release.json").read_text())
+    assert set(record["images"]) == set(PROCESSES)
+
+
+def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
+    from factorstack.cli import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://ecr.eu-west-1.amazonaws.com")
+    assert main(["local-images", "dev", "--root", str(repo), "--tag", "v1"]) == 2
+    assert "must point at a local endpoint" in capsys.readouterr().err

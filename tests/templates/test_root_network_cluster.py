@@ -96,7 +96,7 @@ def test_children_exchange_values_only_through_the_root(env_templates):
 
 def test_root_outputs_name_the_url_cluster_services_and_log_groups(env_templates):
     outputs = env_templates["root.json"]["Outputs"]
-    expected = {"AppUrl", "ClusterName", "LogGroupNames"} | {
+    expected = {"AppUrl", "ClusterName", "LogGroupNames", "ImageTag"} | {
         f"{p}ServiceName" for p in ("Web", "Worker", "Scheduler")
     }
     assert set(outputs) == expected

@@ -68,6 +68,18 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_local_images(args: argparse.Namespace) -> int:
+    from factorstack.config import load_model
+    from factorstack.deploy.images import repository_name
+    from factorstack.local_aws.placeholder_images import publish_placeholders
+
+    model = load_model(Path(getattr(args, "root", ".")), args.environment).model
+    repositories = [repository_name(model.app, p.name) for p in model.processes]
+    for repository, digest in publish_placeholders(repositories, args.tag, model.region).items():
+        print(f"{repository}:{args.tag} -> {digest}")
+    return EXIT_OK
+
+
 def cmd_local_aws(args: argparse.Namespace) -> int:
     from factorstack.local_aws.server import serve_forever
 
@@ -164,3 +176,12 @@ def register(subparsers: Any) -> None:
     local.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
     local.add_argument("--region", default="eu-west-1", help="AWS_DEFAULT_REGION to print")
     local.set_defaults(func=cmd_local_aws)
+
+    images_help = "put placeholder images into the LOCAL endpoint's ECR (no Docker needed)"
+    images = subparsers.add_parser(
+        "local-images", help=images_help, description=images_help, epilog=EXIT_CODES
+    )
+    _env(images)
+    _common(images)
+    images.add_argument("--tag", metavar="TAG", required=True, help="image tag to publish")
+    images.set_defaults(func=cmd_local_images)

@@ -70,6 +70,8 @@ def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Rel
             digest = image_digest(clients.ecr, wanted)
             if digest is None:
                 raise ConfigError(f"image {wanted} did not arrive in ECR after the push")
+        elif docker is None:
+            ctx.echo(f"found {wanted} in ECR")
         else:
             ctx.echo(f"{wanted} is already in ECR: not built again")
         images.append(

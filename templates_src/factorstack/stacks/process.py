@@ -48,6 +48,11 @@ def data_inputs(process: Process) -> list[str]:
     return sorted(needed)
 
 
+def uses_image_tag(model: AppModel, process: Process) -> bool:
+    """A process runs `:ImageTag` until a release records its digest."""
+    return process.name not in model.image_digests
+
+
 def image(model: AppModel, process: Process) -> Sub:
     """The release's image digest when `factorstack release` recorded one, else the tag."""
     digest = model.image_digests.get(process.name)
@@ -119,7 +124,8 @@ def _secret_arns(process: Process) -> list[object]:
 def build_process(model: AppModel, process: Process) -> Template:
     """Model and one process in, that process's template out."""
     template = new_template(f"{model.app} {model.environment}: the {process.name} process")
-    add_parameter(template, "ImageTag", "Image tag of this release.")  # used in the image's Sub
+    if uses_image_tag(model, process):
+        add_parameter(template, "ImageTag", "Image tag of this release.")  # in the image's Sub
     cluster = add_parameter(template, "ClusterName", "ECS cluster.")
     subnets = add_parameter(template, "PrivateSubnetIds", "Comma-separated task subnets.")
     security_group = add_parameter(

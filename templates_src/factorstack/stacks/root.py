@@ -14,7 +14,7 @@ from factorstack.stacks.cluster import build_cluster
 from factorstack.stacks.common import new_template
 from factorstack.stacks.data import build_data
 from factorstack.stacks.network import build_network
-from factorstack.stacks.process import build_process, data_inputs
+from factorstack.stacks.process import build_process, data_inputs, uses_image_tag
 
 ROOT_FILE = "root.json"
 IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
@@ -88,12 +88,13 @@ def build_stack_set(model: AppModel) -> dict[str, Template]:
     for process in model.processes:
         templates[process_file(process)] = build_process(model, process)
         parameters: dict[str, object] = {
-            "ImageTag": Ref(image_tag),
             "ClusterName": _output(cluster, "ClusterName"),
             "PrivateSubnetIds": _output(network, "PrivateSubnetIds"),
             "ServiceSecurityGroupId": _output(cluster, "ServiceSecurityGroupId"),
             "LogGroupName": _output(cluster, f"{process.logical}LogGroupName"),
         }
+        if uses_image_tag(model, process):
+            parameters["ImageTag"] = Ref(image_tag)
         for name in data_inputs(process):
             parameters[name] = _output(data, name)
         if process.load_balanced:
@@ -112,6 +113,9 @@ def build_stack_set(model: AppModel) -> dict[str, Template]:
             )
         _child(root, "AutoscalingStack", "autoscaling.json", scaling_parameters)
 
+    root.add_output(
+        Output("ImageTag", Value=Ref(image_tag), Description="The release this stack runs.")
+    )
     _root_outputs(root, model, cluster, services)
     return templates
 

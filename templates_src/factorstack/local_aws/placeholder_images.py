@@ -1,0 +1,60 @@
+"""Placeholder images in the LOCAL endpoint's ECR, so a newcomer can walk through release,
+plan and apply without Docker: moto has ECR's API but no registry to `docker push` to.
+
+Refuses to run unless AWS_ENDPOINT_URL points at this machine, so it can never write to AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from urllib.parse import urlparse
+
+import boto3
+
+from factorstack.errors import ConfigError
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def require_local_endpoint() -> str:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if urlparse(endpoint).hostname not in LOCAL_HOSTS:
+        raise ConfigError(
+            "local-images: AWS_ENDPOINT_URL must point at a local endpoint such as "
+            "`make local-aws` (it never writes to AWS)"
+        )
+    return endpoint
+
+
+def publish_placeholders(repositories: list[str], tag: str, region: str) -> dict[str, str]:
+    """Put one small manifest per repository under `tag`; returns repository → digest."""
+    require_local_endpoint()
+    ecr = boto3.client("ecr", region_name=region)
+    digests: dict[str, str] = {}
+    for repository in repositories:
+        config_digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_MEDIA_TYPE,
+                "config": {"digest": f"sha256:{config_digest}"},
+                "layers": [],
+            }
+        )
+        try:
+            image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
+        except ecr.exceptions.RepositoryNotFoundException:
+            raise ConfigError(
+                f"local-images: no repository {repository} (run `factorstack bootstrap` first)"
+            ) from None
+        except ecr.exceptions.ImageAlreadyExistsException:
+            image = {
+                "image": ecr.batch_get_image(
+                    repositoryName=repository, imageIds=[{"imageTag": tag}]
+                )["images"][0]
+            }
+        digests[repository] = str(image["image"]["imageId"]["imageDigest"])
+    return digests
