@@ -49,17 +49,19 @@ def _command_build(args: argparse.Namespace) -> int:
 
 
 def _command_lint(args: argparse.Namespace) -> int:
-    from factorstack.build import BUILD_DIR
+    from factorstack.build import BUILD_DIR, MANIFEST_FILE
     from factorstack.errors import BuildError
     from factorstack.lint import lint_templates
 
     folder = Path(args.root) / BUILD_DIR
-    paths = sorted(
-        p for p in folder.glob("*/*.json") if p.name not in {"manifest.json", "plan.json"}
-    )
+    paths: list[Path] = []
+    regions: list[str] = []
+    for manifest_path in sorted(folder.glob(f"*/{MANIFEST_FILE}")):
+        manifest = json.loads(manifest_path.read_text())
+        paths.extend(manifest_path.parent / name for name in sorted(manifest["templates"]))
+        regions.append(manifest["region"])
     if not paths:
         raise UserError(f"{folder}: no templates (run `make templates` first)")
-    regions = [json.loads((p.parent / "manifest.json").read_text())["region"] for p in paths]
     findings = lint_templates(paths, regions)
     if findings:
         raise BuildError(*(str(f) for f in findings), f"cfn-lint: {len(findings)} finding(s)")

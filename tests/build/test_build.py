@@ -163,3 +163,16 @@ def test_cli_build_reports_each_environment(sample_root, lint, capsys):
     out = capsys.readouterr().out
     assert "build/dev: 8 templates" in out
     assert not (sample_root / "build/prod").exists()
+
+
+def test_cli_lint_checks_exactly_the_templates_of_each_manifest(sample_root, lint, monkeypatch):
+    from factorstack import lint as lint_module
+
+    build(sample_root)
+    (sample_root / "build/dev/plan.json").write_text("{}")
+    (sample_root / "build/dev/release.json").write_text("{}")
+    monkeypatch.setattr(lint_module, "lint_templates", lint)
+    assert main(["--root", str(sample_root), "lint"]) == 0
+    linted = {p.relative_to(sample_root / "build").as_posix() for p in lint.calls[-1]}
+    assert len(linted) == 24
+    assert not {name for name in linted if name.endswith(("plan.json", "release.json"))}
