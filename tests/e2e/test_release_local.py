@@ -204,3 +204,13 @@ def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://ecr.eu-west-1.amazonaws.com")
     assert main(["local-images", "dev", "--root", str(repo), "--tag", "v1"]) == 2
     assert "must point at a local endpoint" in capsys.readouterr().err
+
+
+def test_plan_refuses_an_image_tag_other_than_the_released_one(repo, docker):
+    run_release(context(repo), "v1")
+    build(repo, ["dev"], lint=False)
+    with pytest.raises(ConfigError) as refused:
+        run_plan(context(repo), [], image_tag="v2")
+    assert refused.value.lines[0].startswith(
+        "build/dev/release.json pins the images of release v1; image tag v2 would change nothing"
+    )

@@ -122,6 +122,12 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         build.folder, list(build.processes), f"build/{build.environment}/{RELEASE_FILE}"
     )
     tag = image_tag or os.environ.get("IMAGE_TAG") or (release.tag if release else None)
+    if release is not None and tag != release.tag:
+        raise ConfigError(
+            f"build/{build.environment}/{RELEASE_FILE} pins the images of release {release.tag}; "
+            f"image tag {tag} would change nothing that runs (run `factorstack release "
+            f"{build.environment} --tag {tag}` and `make templates`, or drop the tag)"
+        )
     root_template = read_template(build.root_template)
     change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
     check_images(clients, build, release, effective_image_tag(root_template, stack, tag))
