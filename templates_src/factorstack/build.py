@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -51,6 +52,7 @@ class EnvironmentBuild:
     resources: dict[str, int]
     changed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    linted_by: str | None = None  # the cfn-lint that passed these templates; None: not linted
 
     @property
     def name(self) -> str:
@@ -69,6 +71,7 @@ class EnvironmentBuild:
             "config_sha256": self.loaded.config_sha256,
             "processes": [p.name for p in model.processes],
             "templates": {name: sha256(data) for name, data in sorted(self.files.items())},
+            "linted_by": self.linted_by,
         }
 
 
@@ -128,9 +131,19 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def _changed_files(env: EnvironmentBuild, folder: Path) -> list[str]:
-    """Files whose content differs from what is on disk and recorded (linted) in the manifest."""
-    recorded = (_read_manifest(folder) or {}).get("templates", {})
+def linter_id() -> str:
+    """Which cfn-lint checks the templates: a new version may find what the last one did not."""
+    return f"cfn-lint {importlib.metadata.version('cfn-lint')}"
+
+
+def _changed_files(env: EnvironmentBuild, folder: Path, linted_by: str | None) -> list[str]:
+    """Files whose content differs from what is on disk and recorded in the manifest; every
+    file when they are to be linted and the recorded set was not (or by another cfn-lint)."""
+    manifest = _read_manifest(folder) or {}
+    recorded = manifest.get("templates", {})
+    if linted_by is not None and manifest.get("linted_by") != linted_by:
+        return sorted(env.files)
+    env.linted_by = manifest.get("linted_by")
     changed = []
     for name, data in env.files.items():
         digest = sha256(data)
@@ -180,9 +193,12 @@ def build(root: Path, only: list[str] | None = None, lint: bool = True) -> Build
     out = root / BUILD_DIR
     loaded = [with_release(item, out) for item in load_environments(root, only)]
     envs = [render_environment(item) for item in loaded]
+    linted_by = linter_id() if lint else None
     for env in envs:
-        env.changed = _changed_files(env, out / env.name)
+        env.changed = _changed_files(env, out / env.name, linted_by)
     pending = [env for env in envs if env.changed]
+    for env in pending:
+        env.linted_by = linted_by
     if not pending:
         for env in envs:
             _refresh_manifest(out / env.name, env)
@@ -215,6 +231,6 @@ def build(root: Path, only: list[str] | None = None, lint: bool = True) -> Build
             if env not in pending:
                 _refresh_manifest(out / env.name, env)
         shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
-        return BuildReport(envs, len(to_lint))
+        return BuildReport(envs, len(to_lint) if lint else 0)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -43,7 +43,9 @@ def _command_build(args: argparse.Namespace) -> int:
         )
         for warning in env.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    if report.linted_files:
+    if args.no_lint:
+        print("cfn-lint: skipped (--no-lint); the next build with lint checks every template")
+    elif report.linted_files:
         print(f"cfn-lint: {report.linted_files} templates clean")
     return EXIT_OK
 
@@ -57,9 +59,13 @@ def _command_lint(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     regions: list[str] = []
     for manifest_path in sorted(folder.glob(f"*/{MANIFEST_FILE}")):
-        manifest = json.loads(manifest_path.read_text())
-        paths.extend(manifest_path.parent / name for name in sorted(manifest["templates"]))
-        regions.append(manifest["region"])
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            names, region = sorted(manifest["templates"]), str(manifest["region"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UserError(f"{manifest_path}: unreadable (run `make templates`)") from None
+        paths.extend(manifest_path.parent / name for name in names)
+        regions.append(region)
     if not paths:
         raise UserError(f"{folder}: no templates (run `make templates` first)")
     findings = lint_templates(paths, regions)

@@ -16,6 +16,11 @@ MYSQL_PORT = 3306
 REDIS_PORT = 6379
 
 
+def repository_name(app: str, process: str) -> str:
+    """The ECR repository of a process: the bootstrap stack creates it, releases push to it."""
+    return f"{app}/{process}"
+
+
 def logical_name(name: str) -> str:
     """`queue-worker` → `QueueWorker`: the stem of a process's logical ids."""
     return "".join(part.capitalize() for part in name.split("-"))
@@ -145,6 +150,7 @@ class AppModel:
     secrets: tuple[str, ...]
     log_retention_days: int
     certificate_arn: str | None
+    domain_name: str | None
     alarms: Alarms
     tags: dict[str, str] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)  # process → "sha256:..."

@@ -176,3 +176,22 @@ def test_cli_lint_checks_exactly_the_templates_of_each_manifest(sample_root, lin
     linted = {p.relative_to(sample_root / "build").as_posix() for p in lint.calls[-1]}
     assert len(linted) == 24
     assert not {name for name in linted if name.endswith(("plan.json", "release.json"))}
+
+
+def test_a_build_without_lint_is_linted_by_the_next_build(sample_root, lint, capsys):
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 0
+    assert "cfn-lint: skipped" in capsys.readouterr().out
+    assert lint.calls == []
+    manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
+    assert manifest["linted_by"] is None
+    report = build(sample_root, ["dev"])  # same templates, but never linted: all of them now
+    assert report.linted_files == 8
+    manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
+    assert manifest["linted_by"] == build_module.linter_id()
+
+
+def test_another_cfn_lint_version_lints_everything_again(sample_root, lint, monkeypatch):
+    build(sample_root, ["dev"])
+    monkeypatch.setattr(build_module, "linter_id", lambda: "cfn-lint 99.0.0")
+    assert build(sample_root, ["dev"]).linted_files == 8
+    assert build(sample_root, ["dev"]).linted_files == 0

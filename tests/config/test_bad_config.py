@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,25 @@ CASES = [
     ),
     (
         "environments/dev.yaml",
+        _set("processes", "web", {"cpu": 256, "memory": 512, "min_tasks": 20}),
+        "environments/dev.yaml: processes.web.max_tasks: 10 (the default) is below min_tasks 20 "
+        "(raise it)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "network", {"docker": "docker/network"}),
+        "app.yaml: processes.network: 'network' is reserved (autoscaling, cluster, data, network); "
+        "rename it",
+    ),
+    (
+        "app.yaml",
+        lambda d: d["processes"].update(
+            {"web-2": {"docker": "docker/apache"}, "web2": {"docker": "docker/apache"}}
+        ),
+        "app.yaml: processes.web2: gives the same logical id (Web2) as 'web-2'; rename one",
+    ),
+    (
+        "environments/dev.yaml",
         _set("databse", {"multi_az": True}),
         "environments/dev.yaml: databse: unknown key (remove it or fix its spelling; "
         "`factorstack schema` lists the keys)",
@@ -86,7 +106,7 @@ CASES = [
     (
         "environments/dev.yaml",
         _set("network", "cidr", "10.0.0.0/8"),
-        "environments/dev.yaml: network.cidr: 10.0.0.0/8 must be an IPv4 range from /16 to /24 "
+        "environments/dev.yaml: network.cidr: 10.0.0.0/8 must be an IPv4 range from /16 to /23 "
         "(use one like 10.0.0.0/16)",
     ),
     (
@@ -217,3 +237,53 @@ def test_usage_mistake_is_one_line_exit_2(capsys):
     assert main(["frobnicate"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "invalid choice: 'frobnicate'" in line
+
+
+def test_a_file_that_is_not_utf8_is_one_line(built_root: Path, capsys):
+    (built_root / "environments/dev.yaml").write_bytes(b"account: \xff\xfe\n")
+    assert main(["--root", str(built_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "environments/dev.yaml: not UTF-8 text (save it as UTF-8)"
+    )
+
+
+def test_an_environment_name_cloudformation_refuses_is_one_line(sample_root: Path, capsys):
+    shutil.copy(sample_root / "environments/dev.yaml", sample_root / "environments/my_env.yaml")
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "environments/my_env.yaml: 'my_env' is not a valid environment name (use lower-case "
+        "letters, digits and '-', at most 20, starting with a letter; rename the file)"
+    )
+    assert not (sample_root / "build").exists()
+
+
+def test_a_corrupt_manifest_is_one_line_for_lint(built_root: Path, capsys):
+    (built_root / "build/dev/manifest.json").write_text("{")
+    assert main(["--root", str(built_root), "lint"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("build/dev/manifest.json: unreadable (run `make templates`)")
+    )
+
+
+def test_environment_file_overrides_plain_values_but_never_a_process_reference(
+    sample_root: Path, capsys
+):
+    from tests.templates.helpers import model_of
+
+    edit_yaml(
+        sample_root / "app.yaml",
+        lambda d: d["processes"]["worker"].update(
+            environment={"QUEUE": "default", "TOKEN": {"secret": "STRIPE", "key": "T"}}
+        ),
+    )
+    edit_yaml(sample_root / "environments/dev.yaml", _set("environment", "QUEUE", "dev-queue"))
+    worker = next(p for p in model_of(sample_root, "dev").processes if p.name == "worker")
+    assert {v.name: getattr(v, "value", None) for v in worker.variables}["QUEUE"] == "dev-queue"
+
+    edit_yaml(sample_root / "environments/dev.yaml", _set("environment", "TOKEN", "plain"))
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "environments/dev.yaml: environment.TOKEN: app.yaml reads this from a parameter, secret"
+    )

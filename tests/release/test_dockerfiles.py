@@ -332,3 +332,13 @@ def test_build_context_sends_only_what_the_image_copies(dockerfile):
     for arguments in arguments_of(dockerfile, "COPY"):
         source = arguments.split()[-2].rstrip("/")
         assert any(source == a or source.startswith(a + "/") for a in allowed), source
+
+
+@pytest.mark.parametrize("folder", ["apache", "queue_worker", "scheduler"])
+def test_every_image_ships_the_rds_ca_bundle_that_app_yaml_names(folder):
+
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    bundle = app["environment"]["MYSQL_ATTR_SSL_CA"]
+    dockerfile = (ROOT / "docker" / folder / "Dockerfile").read_text()
+    assert re.search(rf"^ADD --chmod=644 https://\S+ {re.escape(bundle)}$", dockerfile, re.M)
+    assert app["environment"]["REDIS_SCHEME"] == "tls"

@@ -85,7 +85,10 @@ def test_generated_database_secret_holds_username_and_dbname(data_templates):
     generate = secret["Properties"]["GenerateSecretString"]
     assert json.loads(generate["SecretStringTemplate"]) == {"dbname": "example", "username": "app"}
     assert generate["GenerateStringKey"] == "password"
-    assert secret["DeletionPolicy"] == "Retain"
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
     attachment = data_templates["dev"]["Resources"]["DatabaseSecretAttachment"]["Properties"]
     assert attachment == {
         "SecretId": {"Ref": "DatabaseSecret"},

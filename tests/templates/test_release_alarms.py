@@ -16,8 +16,8 @@ def _service(template: dict) -> dict:
     return service["Properties"]
 
 
-@pytest.mark.parametrize("process", ["web", "worker", "scheduler"])
-def test_every_service_rolls_back_on_its_own_alarms(process):
+@pytest.mark.parametrize("process", ["web", "worker"])
+def test_every_scaled_service_rolls_back_on_its_own_alarms(process):
     template = templates_of(REPO, "prod")[f"process-{process}.json"]
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
     deployment_alarms = _service(template)["DeploymentConfiguration"]["Alarms"]
@@ -28,6 +28,14 @@ def test_every_service_rolls_back_on_its_own_alarms(process):
     if process == "web":
         expected |= {"WebErrorRateAlarm", "WebUnhealthyTargetsAlarm"}
     assert set(alarms) == expected
+
+
+def test_the_singleton_has_no_below_desired_alarm_its_deploys_start_at_zero_tasks():
+    template = templates_of(REPO, "prod")["process-scheduler.json"]
+    assert resources_of_type(template, "AWS::CloudWatch::Alarm") == {}
+    config = _service(template)["DeploymentConfiguration"]
+    assert "Alarms" not in config
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
 
 
 def test_tasks_below_desired_watches_this_service_in_this_cluster():

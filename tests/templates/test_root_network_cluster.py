@@ -55,10 +55,12 @@ def test_stateful_logical_ids_are_pinned(env_templates):
 
 
 def test_every_stateful_resource_keeps_its_data(env_templates):
+    # RetainExceptOnCreate: kept, unless the deploy that created it rolls back (then a named
+    # log group left behind would block the next deploy).
     for template in env_templates.values():
         for name, resource in template["Resources"].items():
             if resource["Type"] in STATEFUL_TYPES:
-                assert resource.get("DeletionPolicy") in {"Retain", "Snapshot"}, name
+                assert resource.get("DeletionPolicy") in {"RetainExceptOnCreate", "Snapshot"}, name
                 assert resource.get("UpdateReplacePolicy") in {"Retain", "Snapshot"}, name
 
 
@@ -170,3 +172,40 @@ def test_cluster_has_container_insights_and_retained_log_groups():
     assert settings == [{"Name": "containerInsights", "Value": "enabled"}]
     group = cluster["Resources"]["WebLogGroup"]["Properties"]
     assert group == {"LogGroupName": "/example/prod/web", "RetentionInDays": 365}
+
+
+def test_load_balancer_may_only_reach_the_tasks_on_their_port():
+    cluster = templates_of(REPO, "dev")["cluster.json"]
+    group = cluster["Resources"]["LoadBalancerSecurityGroup"]["Properties"]
+    assert group["SecurityGroupEgress"] == [
+        {
+            "Description": "to web tasks only",
+            "DestinationSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
+            "FromPort": 80,
+            "IpProtocol": "tcp",
+            "ToPort": 80,
+        }
+    ]
+    ingress = cluster["Resources"]["ServiceIngressFromLoadBalancer"]["Properties"]
+    assert ingress["SourceSecurityGroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
+
+
+def test_app_url_is_the_domain_when_the_environment_names_one(sample_root):
+    from tests.templates.helpers import edit_yaml
+
+    outputs = templates_of(sample_root, "prod")["cluster.json"]["Outputs"]
+    assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "https://${LoadBalancer.DNSName}"}
+    edit_yaml(
+        sample_root / "environments/prod.yaml", lambda d: d.update(domain_name="app.example.com")
+    )
+    outputs = templates_of(sample_root, "prod")["cluster.json"]["Outputs"]
+    assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "https://app.example.com"}
+
+
+def test_flow_logs_role_is_scoped_to_its_log_group_and_this_account():
+    network = templates_of(REPO, "dev")["network.json"]
+    role = network["Resources"]["FlowLogsRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    resources = [s["Resource"] for s in role["Policies"][0]["PolicyDocument"]["Statement"]]
+    assert all("vpc-flow-logs" in str(r) for group in resources for r in group)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from factorstack.config.checks import check_app, check_environment
 from factorstack.config.loading import APP_FILE, ENV_DIR, environment_names, parse, read_yaml
-from factorstack.config.models import AppSpec, EnvironmentSpec
+from factorstack.config.models import ENV_NAME_PATTERN, AppSpec, EnvironmentSpec
 from factorstack.config.resolve import resolve
 from factorstack.errors import ConfigError
 from factorstack.model import AppModel
+from factorstack.release_record import RELEASE_FILE
 
 __all__ = ["LoadedEnvironment", "config_sha256", "load_environments", "load_model"]
 
@@ -34,7 +36,7 @@ def config_sha256(root: Path, env: str) -> str:
     """Hash of the inputs of one environment's build (app.yaml, the environment file and the
     recorded release), to tell whether build/ENV is current."""
     digest = hashlib.sha256()
-    for relative in (APP_FILE, _env_file(env), f"build/{env}/release.json"):
+    for relative in (APP_FILE, _env_file(env), f"build/{env}/{RELEASE_FILE}"):
         digest.update(relative.encode() + b"\0")
         path = root / relative
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -51,6 +53,11 @@ def _load_app(root: Path) -> AppSpec:
 
 def _load_env(root: Path, app: AppSpec, env: str) -> LoadedEnvironment:
     shown = _env_file(env)
+    if not re.fullmatch(ENV_NAME_PATTERN, env):
+        raise ConfigError(
+            f"{shown}: {env!r} is not a valid environment name (use lower-case letters, digits "
+            "and '-', at most 20, starting with a letter; rename the file)"
+        )
     spec = parse(EnvironmentSpec, read_yaml(root / shown, shown), shown)
     problems = list(check_environment(app, spec, shown))
     if problems:

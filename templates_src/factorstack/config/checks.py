@@ -17,6 +17,7 @@ from factorstack.model import (
     DATABASE_SECRET_KEYS,
     GENERATED_CACHE_SECRET,
     GENERATED_DATABASE_SECRET,
+    logical_name,
 )
 
 # Fargate task sizes: cpu units → the memory values (MiB) it accepts.
@@ -29,7 +30,8 @@ FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
-SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 24
+# /23 at most: cut into 16 subnets, each is still the /27 a load balancer needs.
+SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 23
 
 Problem = tuple[str, str, str]  # (file, field, message)
 
@@ -48,8 +50,29 @@ def _memory_hint(cpu: int) -> str:
     return f"{options[0]} to {options[-1]} in steps of {step}"
 
 
+# Process names whose stack would take the logical id of another child of the root.
+RESERVED_PROCESS_NAMES = frozenset({"network", "cluster", "data", "autoscaling"})
+
+
+def _name_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
+    """Process names must give distinct logical ids that no other part of the app uses."""
+    by_logical: dict[str, str] = {}
+    for name in app.processes:
+        if name in RESERVED_PROCESS_NAMES:
+            taken = ", ".join(sorted(RESERVED_PROCESS_NAMES))
+            yield (app_file, f"processes.{name}", f"{name!r} is reserved ({taken}); rename it")
+        first = by_logical.setdefault(logical_name(name), name)
+        if first != name:
+            yield (
+                app_file,
+                f"processes.{name}",
+                f"gives the same logical id ({logical_name(name)}) as {first!r}; rename one",
+            )
+
+
 def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     """References inside app.yaml: parameters, secrets and services used must be declared."""
+    yield from _name_problems(app, app_file)
     balanced = [name for name, spec in app.processes.items() if spec.port is not None]
     for extra in balanced[1:]:
         yield (
@@ -131,21 +154,18 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
             )
         if app.processes[name].singleton:
             for bound in ("min_tasks", "max_tasks"):
-                if getattr(sizing, bound) is not None:
+                if bound in sizing.model_fields_set:
                     yield (
                         env_file,
                         f"{where}.{bound}",
                         f"{name} is a singleton and always runs exactly one task (remove {bound})",
                     )
-        elif (
-            sizing.min_tasks is not None
-            and sizing.max_tasks is not None
-            and sizing.min_tasks > sizing.max_tasks
-        ):
+        elif sizing.min_tasks > sizing.max_tasks:
+            given = "" if "max_tasks" in sizing.model_fields_set else " (the default)"
             yield (
                 env_file,
                 f"{where}.max_tasks",
-                f"{sizing.max_tasks} is below min_tasks {sizing.min_tasks} (raise it)",
+                f"{sizing.max_tasks}{given} is below min_tasks {sizing.min_tasks} (raise it)",
             )
     if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
         yield (
@@ -192,9 +212,12 @@ def _network_problems(env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
 
 
 def _override_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
+    references = ParameterRef | SecretRef | ServiceAttributeRef
     for variable in env.environment:
-        current = app.environment.get(variable)
-        if isinstance(current, ParameterRef | SecretRef | ServiceAttributeRef):
+        current = [app.environment.get(variable)] + [
+            spec.environment.get(variable) for spec in app.processes.values()
+        ]
+        if any(isinstance(value, references) for value in current):
             yield (
                 env_file,
                 f"environment.{variable}",

@@ -47,6 +47,8 @@ def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{shown_as}: file not found (create it; see README)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown_as}: not UTF-8 text (save it as UTF-8)") from None
     except OSError as error:
         raise ConfigError(f"{shown_as}: cannot read: {error.strerror}") from None
     try:

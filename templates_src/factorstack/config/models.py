@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
+# An environment's name is its file's stem; it ends up in stack names, so CloudFormation's rules.
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SSM_NAME_PATTERN = r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$"
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9/_+=.@-]+$"
@@ -136,10 +138,10 @@ class CacheSettings(Strict):
 
 
 class ProcessSettings(Strict):
-    cpu: int = 256
-    memory: int = 512
-    min_tasks: int | None = Field(default=None, ge=0, le=1000)
-    max_tasks: int | None = Field(default=None, ge=1, le=1000)
+    cpu: int = Field(default=256, description="Fargate CPU units.")
+    memory: int = Field(default=512, description="MiB; must suit the cpu.")
+    min_tasks: int = Field(default=1, ge=0, le=1000, description="Autoscaling floor.")
+    max_tasks: int = Field(default=10, ge=1, le=1000, description="Autoscaling ceiling.")
 
 
 class AlarmSettings(Strict):
@@ -202,6 +204,12 @@ class EnvironmentSpec(Strict):
     ] = 30
     certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"
+    )
+    domain_name: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="Where the app answers (its DNS points at the load balancer): the AppUrl.",
     )
     environment: dict[EnvVarName, str | int | bool] = Field(
         default_factory=dict, description="Plain values that override app.yaml's for this env."

@@ -29,7 +29,6 @@ from factorstack.model import (
 
 SUBNET_BITS = 4  # the VPC range is cut into 16 equal subnets: 3 tiers x up to 3 zones fit
 TIER_OFFSETS = {"public": 0, "private": 4, "isolated": 8}
-DEFAULT_MIN_TASKS, DEFAULT_MAX_TASKS = 1, 10
 
 
 def _plain(value: str | int | bool) -> str:
@@ -74,10 +73,9 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
     processes = []
     for name, spec in app.processes.items():
         sizing = env.processes.get(name, ProcessSettings())
-        merged: dict[str, EnvValue] = {**app.environment, **env.environment, **spec.environment}
+        # The environment file has the last word on plain values (checks forbid it on references).
+        merged: dict[str, EnvValue] = {**app.environment, **spec.environment, **env.environment}
         single = spec.singleton
-        min_tasks = DEFAULT_MIN_TASKS if sizing.min_tasks is None else sizing.min_tasks
-        max_tasks = DEFAULT_MAX_TASKS if sizing.max_tasks is None else sizing.max_tasks
         processes.append(
             Process(
                 name=name,
@@ -88,8 +86,8 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
                 singleton=single,
                 cpu=sizing.cpu,
                 memory=sizing.memory,
-                min_tasks=1 if single else min_tasks,
-                max_tasks=1 if single else max_tasks,
+                min_tasks=1 if single else sizing.min_tasks,
+                max_tasks=1 if single else sizing.max_tasks,
                 variables=tuple(_variable(k, merged[k]) for k in sorted(merged)),
             )
         )
@@ -129,6 +127,7 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         secrets=tuple(app.secrets),
         log_retention_days=env.log_retention_days,
         certificate_arn=env.certificate_arn,
+        domain_name=env.domain_name,
         alarms=Alarms(**env.alarms.model_dump()),
         tags={"app": app.app, "environment": env_name},
     )

@@ -62,20 +62,30 @@ def add_release_alarms(
     limits = model.alarms
     periods = {"periods": limits.evaluation_minutes, "datapoints": limits.evaluation_minutes}
     service = {"ClusterName": cluster, "ServiceName": service_name}
-    alarms = [
-        _alarm(
-            template,
-            f"{process.logical}TasksBelowDesiredAlarm",
-            f"{process.name}: tasks keep stopping (running below desired)",
-            float(limits.missing_tasks),
-            Metrics=[
-                _metric("desired", "ECS/ContainerInsights", "DesiredTaskCount", "Average", service),
-                _metric("running", "ECS/ContainerInsights", "RunningTaskCount", "Average", service),
-                cw.MetricDataQuery(Id="missing", Expression="desired - running", ReturnData=True),
-            ],
-            **periods,
+    alarms: list[cw.Alarm] = []
+    # A singleton runs no task while its deployment swaps the old one for the new one, so
+    # "below desired" is how every healthy release of it starts: it has no such alarm.
+    if not process.singleton:
+        alarms.append(
+            _alarm(
+                template,
+                f"{process.logical}TasksBelowDesiredAlarm",
+                f"{process.name}: tasks keep stopping (running below desired)",
+                float(limits.missing_tasks),
+                Metrics=[
+                    _metric(
+                        "desired", "ECS/ContainerInsights", "DesiredTaskCount", "Average", service
+                    ),
+                    _metric(
+                        "running", "ECS/ContainerInsights", "RunningTaskCount", "Average", service
+                    ),
+                    cw.MetricDataQuery(
+                        Id="missing", Expression="desired - running", ReturnData=True
+                    ),
+                ],
+                **periods,
+            )
         )
-    ]
     if load_balancer is not None:
         balancer, target_group = load_balancer
         target = {"LoadBalancer": balancer, "TargetGroup": target_group}

@@ -29,6 +29,8 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
+from factorstack.model import logical_name, repository_name
+
 BUCKET_OUTPUT = "ArtifactsBucketName"
 NONCURRENT_DAYS = 30
 KEEP_IMAGES = 30
@@ -36,9 +38,7 @@ KEEP_IMAGES = 30
 
 def repository_logical_id(process: str) -> str:
     """`WebRepository` for `web`; stable, because it is part of the stack's contract."""
-    return (
-        "".join(part.capitalize() for part in process.replace("_", "-").split("-")) + "Repository"
-    )
+    return f"{logical_name(process)}Repository"
 
 
 def add_artifacts_bucket(template: Template, app: str) -> Bucket:
@@ -130,7 +130,7 @@ def add_repository(template: Template, app: str, process: str, keep: int) -> Rep
             repository_logical_id(process),
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
-            RepositoryName=f"{app}/{process}",
+            RepositoryName=repository_name(app, process),
             ImageTagMutability="IMMUTABLE",
             ImageScanningConfiguration=ImageScanningConfiguration(ScanOnPush=True),
             LifecyclePolicy=LifecyclePolicy(LifecyclePolicyText=lifecycle_policy_text(keep)),

@@ -26,7 +26,7 @@ def log_group_name(model: AppModel, process: Process) -> str:
 
 
 def _load_balancer(
-    template: Template, model: AppModel, process: Process, vpc: Ref, subnets: Ref
+    template: Template, model: AppModel, process: Process, vpc: Ref, subnets: Ref, tasks: Ref
 ) -> tuple[ec2.SecurityGroup, elb.LoadBalancer, elb.TargetGroup]:
     edge_ports = [HTTP_PORT, HTTPS_PORT] if model.https else [HTTP_PORT]
     edge = template.add_resource(
@@ -43,6 +43,16 @@ def _load_balancer(
                     Description=f"{'HTTPS' if port == HTTPS_PORT else 'HTTP'} from the internet",
                 )
                 for port in edge_ports
+            ],
+            # Inline, so it replaces the default allow-all egress: only to the tasks' port.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=process.port,
+                    ToPort=process.port,
+                    DestinationSecurityGroupId=tasks,
+                    Description=f"to {process.name} tasks only",
+                )
             ],
         )
     )
@@ -139,7 +149,9 @@ def build_cluster(model: AppModel) -> Template:
 
     web = model.load_balanced_process
     if web is not None:
-        edge, balancer, target_group = _load_balancer(template, model, web, vpc, public_subnets)
+        edge, balancer, target_group = _load_balancer(
+            template, model, web, vpc, public_subnets, Ref(tasks)
+        )
         template.add_resource(
             ec2.SecurityGroupIngress(
                 "ServiceIngressFromLoadBalancer",
@@ -151,24 +163,10 @@ def build_cluster(model: AppModel) -> Template:
                 Description=f"{web.name} traffic from the load balancer only",
             )
         )
-        template.add_resource(
-            ec2.SecurityGroupEgress(
-                "LoadBalancerEgressToService",
-                GroupId=Ref(edge),
-                IpProtocol="tcp",
-                FromPort=web.port,
-                ToPort=web.port,
-                DestinationSecurityGroupId=Ref(tasks),
-                Description=f"to {web.name} tasks only",
-            )
-        )
         scheme = "https" if model.https else "http"
-        add_output(
-            template,
-            "AppUrl",
-            Sub(f"{scheme}://${{{balancer.title}.DNSName}}"),
-            "Where the app answers.",
-        )
+        # With a certificate the app answers at its domain; the balancer's name would not match.
+        host = model.domain_name or f"${{{balancer.title}.DNSName}}"
+        add_output(template, "AppUrl", Sub(f"{scheme}://{host}"), "Where the app answers.")
         add_output(template, "TargetGroupArn", Ref(target_group), "Target group of the web tasks.")
         add_output(
             template,

@@ -24,8 +24,13 @@ def add_output(template: Template, name: str, value: object, description: str) -
 
 
 def retain(resource: AWSObject, policy: str = "Retain") -> AWSObject:
-    """Keep a stateful resource's data when it is replaced or removed from the stack."""
-    resource.DeletionPolicy = policy
+    """Keep a stateful resource's data when it is replaced or removed from the stack.
+
+    "Retain" keeps it, except when the operation that created it rolls back: a named log
+    group or secret left behind by a failed first deploy would block every later one.
+    "Snapshot" snapshots it first (databases, caches).
+    """
+    resource.DeletionPolicy = "RetainExceptOnCreate" if policy == "Retain" else policy
     resource.UpdateReplacePolicy = policy
     return resource
 

@@ -7,7 +7,7 @@ which has no route out of the VPC at all.
 from __future__ import annotations
 
 from awacs import logs
-from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Tags, Template, ec2, iam
 from troposphere.logs import LogGroup
@@ -47,7 +47,7 @@ def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
             )
         )
     )
-    group_arn = arn("logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs")
+    group_arn = arn("logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs:*")
     streams_arn = arn(
         "logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs:log-stream:*"
     )
@@ -60,6 +60,10 @@ def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
                         Effect=Allow,
                         Principal=Principal("Service", "vpc-flow-logs.amazonaws.com"),
                         Action=[AssumeRole],
+                        # Only on behalf of this account (no confused deputy).
+                        Condition=Condition(
+                            StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})
+                        ),
                     )
                 ]
             ),

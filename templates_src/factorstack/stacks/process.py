@@ -16,6 +16,7 @@ from factorstack.model import (
     Process,
     SecretVariable,
     ServiceVariable,
+    repository_name,
 )
 from factorstack.stacks.alarms import add_release_alarms
 from factorstack.stacks.common import add_output, add_parameter, arn, new_template
@@ -30,11 +31,6 @@ SERVICE_OUTPUTS = {
 SECRET_OUTPUTS = {"database": "DatabaseSecretArn", "cache": "CacheSecretArn"}
 HEALTH_CHECK_GRACE_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 120  # the longest Fargate allows; lets a queue job finish
-
-
-def repository_name(model: AppModel, process: Process) -> str:
-    """The ECR repository the bootstrap stack creates for a process."""
-    return f"{model.app}/{process.name}"
 
 
 def data_inputs(process: Process) -> list[str]:
@@ -59,7 +55,7 @@ def image(model: AppModel, process: Process) -> Sub:
     reference = f"@{digest}" if digest else ":${ImageTag}"
     return Sub(
         "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
-        f"{repository_name(model, process)}{reference}"
+        f"{repository_name(model.app, process.name)}{reference}"
     )
 
 
@@ -151,7 +147,7 @@ def build_process(model: AppModel, process: Process) -> Template:
                 iam.Policy(
                     PolicyName="start-task",
                     PolicyDocument=policies.execution_policy(
-                        repository=repository_name(model, process),
+                        repository=repository_name(model.app, process.name),
                         log_group_name="${LogGroupName}",
                         parameter_names=[
                             v.parameter for v in process.variables_of(ParameterVariable)
@@ -186,6 +182,11 @@ def build_process(model: AppModel, process: Process) -> Template:
         )
     )
     alarms = add_release_alarms(template, model, process, Ref(cluster), process.name, load_balancer)
+    deployment_alarms: dict[str, object] = {}
+    if alarms:
+        deployment_alarms["Alarms"] = ecs.DeploymentAlarms(
+            AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
+        )
     # A singleton stops its old task before starting the new one: two never overlap.
     healthy_percent = (0, 100) if process.singleton else (100, 200)
     service_extra: dict[str, object] = {}
@@ -209,9 +210,7 @@ def build_process(model: AppModel, process: Process) -> Template:
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(
                 DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
-                Alarms=ecs.DeploymentAlarms(
-                    AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
-                ),
+                **deployment_alarms,
                 MinimumHealthyPercent=healthy_percent[0],
                 MaximumPercent=healthy_percent[1],
             ),
