@@ -13,14 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from factorstack.deploy.commands import register as register_deploy_commands
-from factorstack.errors import EXIT_OK, UserError
+from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, UserError
 
 EXIT_INTERRUPTED = 130
-
-EXIT_CODES_HELP = (
-    "exit codes: 0 done or no changes; 1 AWS, build or deploy failure; "
-    "2 usage or configuration error; 3 refused by the data-loss guard"
-)
 
 
 class _Parser(argparse.ArgumentParser):

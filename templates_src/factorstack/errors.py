@@ -10,6 +10,12 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_GUARD = 3
 
+# The one wording of the exit codes, for every command's --help.
+EXIT_CODES_HELP = (
+    "exit codes: 0 done or no changes; 1 AWS, build or deploy failure; "
+    "2 usage or configuration error; 3 refused by the data-loss guard"
+)
+
 
 class UserError(Exception):
     """A mistake the user can fix; `lines` are printed one per line, no traceback."""

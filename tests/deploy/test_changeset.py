@@ -64,7 +64,7 @@ def test_failed_change_set_that_is_not_a_no_op_is_an_error() -> None:
     check_created({"Status": "FAILED", "StatusReason": NO_CHANGES})  # not an error
 
 
-def request(kind: str = "UPDATE") -> ChangeSetRequest:
+def request(kind: str = "UPDATE", stack_exists: bool = True) -> ChangeSetRequest:
     return ChangeSetRequest(
         stack_name="example-dev",
         name="fs-dev-0123456789ab",
@@ -73,6 +73,7 @@ def request(kind: str = "UPDATE") -> ChangeSetRequest:
         description="factorstack: test",
         parameters=[{"ParameterKey": "ImageTag", "UsePreviousValue": True}],
         tags={"app": "example", "environment": "dev", "commit": "0123"},
+        stack_exists=stack_exists,
     )
 
 
@@ -138,6 +139,43 @@ def test_replanning_the_same_commit_replaces_the_old_change_set() -> None:
             {"ChangeSetName": new},
         )
         create_change_set(cfn, request(), FakeClock().timing(), print)
+        stub.assert_no_pending_responses()
+
+
+def test_a_create_on_a_stack_in_review_replaces_the_old_change_set_too() -> None:
+    """REVIEW_IN_PROGRESS: the stack exists, so a same-name change set from an earlier run of
+    the same commit is deleted first (else create_change_set: AlreadyExistsException)."""
+    cfn = client("cloudformation")
+    old = change_set_arn("fs-dev-0123456789ab", "0000")
+    new = change_set_arn("fs-dev-0123456789ab", "1111")
+    with Stubber(cfn) as stub:
+        stub.add_response(
+            "describe_change_set",
+            change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=old),
+            {"StackName": "example-dev", "ChangeSetName": "fs-dev-0123456789ab"},
+        )
+        stub.add_response("delete_change_set", {}, {"ChangeSetName": old})
+        stub.add_response("create_change_set", {"Id": new}, None)
+        stub.add_response(
+            "describe_change_set",
+            change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
+            {"ChangeSetName": new},
+        )
+        create_change_set(cfn, request("CREATE", stack_exists=True), FakeClock().timing(), print)
+        stub.assert_no_pending_responses()
+
+
+def test_a_create_of_a_new_stack_looks_for_no_old_change_set() -> None:
+    cfn = client("cloudformation")
+    new = change_set_arn("fs-dev-0123456789ab", "1111")
+    with Stubber(cfn) as stub:
+        stub.add_response("create_change_set", {"Id": new}, None)
+        stub.add_response(
+            "describe_change_set",
+            change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
+            {"ChangeSetName": new},
+        )
+        create_change_set(cfn, request("CREATE", stack_exists=False), FakeClock().timing(), print)
         stub.assert_no_pending_responses()
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from factorstack.cli import main, make_parser
 from factorstack.deploy import commands
+from factorstack.errors import EXIT_CODES_HELP
 from factorstack.local_aws.server import serve_forever
 
 
@@ -43,10 +44,8 @@ def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["plan", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert (
-        "0 done or no changes; 1 AWS or deploy failure; 2 usage or configuration error; 3 refused"
-        in out
-    )
+    assert EXIT_CODES_HELP in out  # one wording, from errors.py
+    assert "1 AWS, build or deploy failure" in out
 
 
 def test_missing_build_is_exit_2_one_line(

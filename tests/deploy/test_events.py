@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from botocore.stub import Stubber
 
-from factorstack.deploy.events import EventStream, from_api, root_cause, wait_for_stack
+from factorstack.deploy.events import (
+    EventStream,
+    from_api,
+    newest_event_ids,
+    root_cause,
+    wait_for_stack,
+)
 from factorstack.errors import DeployError
 from tests.deploy.aws_responses import T0, client, client_error, event, stack, stack_arn
 from tests.deploy.test_stack_state import FakeClock
@@ -108,7 +112,7 @@ def test_root_cause_falls_back_to_embedded_message_when_that_is_all() -> None:
 def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
     cfn = client("cloudformation")
     lines: list[str] = []
-    stream = EventStream(cfn, "example-dev", since=T0)
+    stream = EventStream(cfn, "example-dev")
     with Stubber(cfn) as stub:
         # first poll: the stack is running; the nested stack is discovered from root events
         stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS[4:]})
@@ -139,7 +143,8 @@ def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
 
 def test_events_before_the_operation_are_not_shown() -> None:
     cfn = client("cloudformation")
-    stream = EventStream(cfn, "example-dev", since=T0 + timedelta(seconds=30))
+    # the newest event before executing was NetworkStack's, at 20 s
+    stream = EventStream(cfn, "example-dev", {"example-dev": ROOT_EVENTS[3]["EventId"]})
     with Stubber(cfn) as stub:
         stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS})
         fresh = stream.poll()
@@ -150,9 +155,57 @@ def test_events_before_the_operation_are_not_shown() -> None:
     ]
 
 
+def test_events_are_told_apart_by_id_not_by_any_clock() -> None:
+    """AWS's timestamps may be hours behind the local clock: every event after the baseline
+    counts, and the baseline is found across pages."""
+    cfn = client("cloudformation")
+    old = event("example-dev", "example-dev", STACK, "UPDATE_COMPLETE", -7200)
+    stream = EventStream(cfn, "example-dev", {"example-dev": old["EventId"]})
+    with Stubber(cfn) as stub:
+        stub.add_response(
+            "describe_stack_events", {"StackEvents": ROOT_EVENTS[:3], "NextToken": "page2"}
+        )
+        stub.add_response(
+            "describe_stack_events",
+            {"StackEvents": [*ROOT_EVENTS[3:], old]},
+            {"StackName": "example-dev", "NextToken": "page2"},
+        )
+        fresh = stream.poll()
+        stub.assert_no_pending_responses()
+    assert len(fresh) == len(ROOT_EVENTS)
+    assert fresh[0].status == "CREATE_IN_PROGRESS" and fresh[0].reason == "User Initiated"
+
+
+def test_newest_event_ids_note_each_deployed_stack_before_executing() -> None:
+    cfn = client("cloudformation")
+    nested = {
+        "LogicalResourceId": "DataStack",
+        "PhysicalResourceId": DATA_ARN,
+        "ResourceType": STACK,
+        "LastUpdatedTimestamp": T0,
+        "ResourceStatus": "UPDATE_COMPLETE",
+    }
+    with Stubber(cfn) as stub:
+        stub.add_response(
+            "list_stack_resources",
+            {"StackResourceSummaries": [nested]},
+            {"StackName": "example-dev"},
+        )
+        stub.add_response(
+            "list_stack_resources", {"StackResourceSummaries": []}, {"StackName": DATA_ARN}
+        )
+        stub.add_response(
+            "describe_stack_events", {"StackEvents": ROOT_EVENTS}, {"StackName": "example-dev"}
+        )
+        stub.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": DATA_ARN})
+        baseline = newest_event_ids(cfn, "example-dev")
+        stub.assert_no_pending_responses()
+    assert baseline == {"example-dev": ROOT_EVENTS[0]["EventId"]}  # DataStack: no events yet
+
+
 def test_success_returns_the_stack_and_throttled_event_polls_are_retried() -> None:
     cfn = client("cloudformation")
-    stream = EventStream(cfn, "example-dev", since=T0)
+    stream = EventStream(cfn, "example-dev")
     done = stack(
         "example-dev",
         "UPDATE_COMPLETE",
@@ -173,7 +226,7 @@ def test_success_returns_the_stack_and_throttled_event_polls_are_retried() -> No
 
 def test_wait_times_out() -> None:
     cfn = client("cloudformation")
-    stream = EventStream(cfn, "example-dev", since=T0)
+    stream = EventStream(cfn, "example-dev")
     with Stubber(cfn) as stub:
         for _ in range(3):
             stub.add_response("describe_stack_events", {"StackEvents": []})

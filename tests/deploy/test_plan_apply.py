@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 from rich.console import Console
@@ -282,6 +284,46 @@ def test_no_op_change_set_is_deleted_and_exits_clean(project: FixtureProject) ->
     assert "no changes: example-dev already matches build/dev" in console.export_text()
 
 
+def test_replanning_a_create_that_was_never_applied_replaces_its_change_set(
+    project: FixtureProject,
+) -> None:
+    """A CI plan job re-run: the stack sits in REVIEW_IN_PROGRESS holding the change set of the
+    same commit from the first run; it is deleted and created again, not AlreadyExists."""
+    reviewing = stack("example-dev", "REVIEW_IN_PROGRESS")
+    old_cs = change_set_arn("fs-dev-x", "0000")
+    creating = change_set(
+        "fs-dev-x",
+        "example-dev",
+        [resource_change("NetworkStack", STACK, "Add")],
+        cs_id=ROOT_CS,
+    )
+    with Stubs() as stubs:
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        add = stubs.cfn_stub.add_response
+        add("describe_stacks", BOOTSTRAP, {"StackName": "example-bootstrap"})
+        for _ in range(4):
+            stubs.s3_stub.add_response(
+                "head_object", {"ContentLength": 1}, {"Bucket": "example-artifacts", "Key": ANY}
+            )
+        add("describe_stacks", copy.deepcopy(reviewing), {"StackName": "example-dev"})
+        stub_image_present(stubs, "v1")
+        add(
+            "describe_change_set",
+            change_set("fs-dev-x", "example-dev", [], cs_id=old_cs),
+            {"StackName": "example-dev", "ChangeSetName": ANY},
+        )
+        add("delete_change_set", {}, {"ChangeSetName": old_cs})
+        add("create_change_set", {"Id": ROOT_CS}, None)
+        add("describe_change_set", creating, {"ChangeSetName": ROOT_CS})
+        add("describe_stacks", copy.deepcopy(reviewing), {"StackName": "example-dev"})
+        ctx, _ = context(project, stubs)
+        outcome = run_plan(ctx, [], image_tag="v1")
+        stubs.verify()
+    assert outcome.changed and outcome.record is not None
+    assert outcome.record.change_set_type == "CREATE"
+    assert outcome.record.change_set_id == ROOT_CS
+
+
 def test_failed_change_set_is_exit_1_with_its_reason(project: FixtureProject) -> None:
     failed = change_set(
         "fs-dev-x",
@@ -385,19 +427,32 @@ def write_plan_for(project: FixtureProject, **changes) -> None:
 
 
 class FrozenNow:
-    """apply streams events since 'now'; these recorded events happened at T0 + seconds."""
+    """A local clock fixed at some moment (the recorded events happened at T0 + seconds)."""
 
-    @staticmethod
-    def now(tz=None):
-        return T0
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self, tz=None) -> datetime:
+        return self.moment
 
 
-def test_apply_follows_a_failure_into_the_nested_stack(
-    project: FixtureProject, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(apply_module, "datetime", FrozenNow)
+def failing_apply(project: FixtureProject) -> DeployError:
+    """Apply a plan whose update fails deep in DataStack; return the error apply raised.
+
+    Before executing, each deployed stack's newest event is noted: the root's last update and an
+    OLD failure in DataStack from an earlier deploy, which must never be shown or blamed.
+    """
     write_plan_for(project, stack_last_updated=None)
     data_arn = stack_arn("example-dev-DataStack-1")
+    earlier_root = event("example-dev", "example-dev", STACK, "UPDATE_COMPLETE", 100)
+    earlier_failure = event(
+        "example-dev-DataStack-1",
+        "Database",
+        "AWS::RDS::DBInstance",
+        "UPDATE_FAILED",
+        90,
+        "an earlier deploy's failure",
+    )
     root_events = [
         event(
             "example-dev",
@@ -416,6 +471,16 @@ def test_apply_follows_a_failure_into_the_nested_stack(
             "Embedded stack was not successfully updated. Currently in UPDATE_ROLLBACK_IN_PROGRESS",
             data_arn,
         ),
+        event(
+            "example-dev",
+            "example-dev",
+            STACK,
+            "UPDATE_IN_PROGRESS",
+            8900,
+            "User Initiated",
+            stack_arn("example-dev"),
+        ),
+        earlier_root,
     ]
     data_events = [
         event(
@@ -426,30 +491,62 @@ def test_apply_follows_a_failure_into_the_nested_stack(
             8980,
             "You can't modify the storage of a DB instance more than once every 6 hours",
         ),
+        earlier_failure,
     ]
+    data_stack = {
+        "LogicalResourceId": "DataStack",
+        "PhysicalResourceId": data_arn,
+        "ResourceType": STACK,
+        "LastUpdatedTimestamp": T0,
+        "ResourceStatus": "UPDATE_COMPLETE",
+    }
     with Stubs() as stubs:
+        add = stubs.cfn_stub.add_response
         stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
-        stubs.cfn_stub.add_response("describe_stacks", copy.deepcopy(DEPLOYED))
-        stubs.cfn_stub.add_response(
-            "describe_change_set", change_set("fs-dev-x", "example-dev", [], cs_id=ROOT_CS)
+        add("describe_stacks", copy.deepcopy(DEPLOYED))
+        add("describe_change_set", change_set("fs-dev-x", "example-dev", [], cs_id=ROOT_CS))
+        # the baseline: each deployed stack's newest event before executing
+        add("list_stack_resources", {"StackResourceSummaries": [data_stack]})
+        add("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": data_arn})
+        add("describe_stack_events", {"StackEvents": [earlier_root]}, {"StackName": "example-dev"})
+        add("describe_stack_events", {"StackEvents": [earlier_failure]}, {"StackName": data_arn})
+        add(
+            "execute_change_set",
+            {},
+            {"ChangeSetName": ROOT_CS, "RetainExceptOnCreate": True},
         )
-        stubs.cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": ROOT_CS})
-        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": root_events})
-        stubs.cfn_stub.add_response(
-            "describe_stacks", stack("example-dev", "UPDATE_ROLLBACK_COMPLETE")
-        )
-        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": root_events})
-        stubs.cfn_stub.add_response("describe_stack_events", {"StackEvents": data_events})
-        ctx, _ = context(project, stubs)
+        add("describe_stack_events", {"StackEvents": root_events})
+        add("describe_stacks", stack("example-dev", "UPDATE_ROLLBACK_COMPLETE"))
+        add("describe_stack_events", {"StackEvents": root_events})
+        add("describe_stack_events", {"StackEvents": data_events}, {"StackName": data_arn})
+        ctx, console = context(project, stubs)
         with pytest.raises(DeployError) as failed:
             run_apply(ctx)
         stubs.verify()
-    assert failed.value.exit_code == 1
-    assert "root cause: example-dev/DataStack Database (AWS::RDS::DBInstance) UPDATE_FAILED" in str(
-        failed.value
-    )
-    assert "more than once every 6 hours" in str(failed.value)
+    shown = console.export_text()
+    assert "User Initiated" in shown  # the deploy's first event
+    assert "earlier deploy" not in shown
     assert not (project.folder / "plan.json").exists()
+    return failed.value
+
+
+def test_apply_follows_a_failure_into_the_nested_stack(project: FixtureProject) -> None:
+    failed = failing_apply(project)
+    assert failed.exit_code == 1
+    assert "root cause: example-dev/DataStack Database (AWS::RDS::DBInstance) UPDATE_FAILED" in str(
+        failed
+    )
+    assert "more than once every 6 hours" in str(failed)
+
+
+def test_a_local_clock_ahead_of_aws_loses_no_event_and_no_root_cause(
+    project: FixtureProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events belong to this deploy by id: a local clock a day ahead of AWS changes nothing."""
+    skewed = FrozenNow(T0 + timedelta(days=1))
+    monkeypatch.setattr(apply_module, "datetime", skewed, raising=False)
+    failed = failing_apply(project)
+    assert "more than once every 6 hours" in str(failed)
 
 
 def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:
@@ -458,3 +555,34 @@ def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:
         with pytest.raises(ConfigError, match="no plan to apply") as raised:
             run_apply(ctx)
     assert raised.value.exit_code == 2
+
+
+def test_image_preflight_names_the_registry_of_a_china_region() -> None:
+    from factorstack.deploy.build_output import Build
+    from factorstack.deploy.plan import check_images
+    from factorstack.deploy.session import AwsTarget
+
+    ecr = boto3.client(
+        "ecr",
+        region_name="cn-north-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    build = Build(
+        folder=Path("build/dev"),
+        app="example",
+        environment="dev",
+        stack_name="example-dev",
+        target=AwsTarget(account=ACCOUNT, region="cn-north-1"),
+        config_sha256="",
+        processes=("web",),
+        templates={},
+    )
+    clients = Clients(cloudformation=None, s3=None, sts=None, region="cn-north-1", ecr=ecr)
+    with Stubber(ecr) as stub:
+        stub.add_client_error(
+            "describe_images", **client_error("ImageNotFoundException", "no such image")
+        )
+        with pytest.raises(ConfigError) as refused:
+            check_images(clients, build, None, "v1")
+    assert f"({ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn)" in refused.value.lines[0]

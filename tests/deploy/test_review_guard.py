@@ -130,7 +130,7 @@ def test_guard_names_each_stateful_resource_and_its_cause() -> None:
         "example-dev/DataStack: DatabaseSecret (AWS::SecretsManager::Secret): removed",
     ]  # the task definition is replaced too, but holds no data
     with pytest.raises(GuardRefusal) as refused:
-        guard.enforce(findings, ["Database"], print)
+        guard.enforce(guard.judge(findings, ["Database"]), print)
     assert refused.value.exit_code == EXIT_GUARD
     blocked = refused.value.lines[1:-1]
     assert [line.split(": ")[1].split(" (")[0] for line in blocked] == ["Cache", "DatabaseSecret"]
@@ -139,7 +139,7 @@ def test_guard_names_each_stateful_resource_and_its_cause() -> None:
 
 def test_guard_lets_named_resources_through() -> None:
     findings = guard.findings_from_rows(reviewed().rows)
-    lines = guard.enforce(findings, ["Database", "Cache", "DatabaseSecret"], print)
+    lines = guard.enforce(guard.judge(findings, ["Database", "Cache", "DatabaseSecret"]), print)
     assert len(lines) == 3 and all(line.startswith("allowed by --allow-replace") for line in lines)
 
 
@@ -151,7 +151,7 @@ def test_removing_the_database_is_refused() -> None:
     )
     review = walk(root, lambda _id: pytest.fail("no nested change sets here"), "eu-west-1")
     with pytest.raises(GuardRefusal, match="removed"):
-        guard.enforce(guard.findings_from_rows(review.rows), [], print)
+        guard.enforce(guard.judge(guard.findings_from_rows(review.rows), []), print)
 
 
 DB = {

@@ -6,20 +6,18 @@ change set is gone or no longer executable; on failure prints the root cause and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from factorstack.deploy.bootstrap_stack import outputs_of
+from factorstack.deploy.changeset import CHANGE_SET_GONE_CODES
 from factorstack.deploy.context import Context
-from factorstack.deploy.events import EventStream, wait_for_stack
+from factorstack.deploy.events import EventStream, newest_event_ids, wait_for_stack
 from factorstack.deploy.plan_files import PlanRecord, discard_plan, read_plan, timestamp
 from factorstack.deploy.session import aws_errors, error_code, error_message
 from factorstack.deploy.stack_state import describe_stack
 from factorstack.errors import DeployError
-
-GONE_CODES = frozenset({"ChangeSetNotFound", "ChangeSetNotFoundException"})
 
 
 def stack_moved(record: PlanRecord, stack: dict[str, Any] | None) -> str | None:
@@ -39,7 +37,7 @@ def fetch_change_set(cloudformation: Any, change_set_id: str) -> dict[str, Any] 
         return cloudformation.describe_change_set(ChangeSetName=change_set_id)
     except ClientError as error:
         message = error_message(error)
-        if error_code(error) in GONE_CODES or "does not exist" in message:
+        if error_code(error) in CHANGE_SET_GONE_CODES or "does not exist" in message:
             return None
         raise
 
@@ -60,12 +58,18 @@ def check_executable(record: PlanRecord, change_set: dict[str, Any] | None) -> N
 def execute_and_watch(
     ctx: Context, cloudformation: Any, stack_name: str, change_set_id: str
 ) -> dict[str, Any]:
-    """Execute a change set, stream events until the stack settles, print its outputs."""
-    started = datetime.now(UTC)
+    """Execute a change set, stream events until the stack settles, print its outputs.
+
+    RetainExceptOnCreate: when the deploy rolls back, resources it CREATED are deleted even if
+    their DeletionPolicy is Retain, so a failed first create leaves no named log group or
+    secret behind to block the next create with "already exists"; resources that existed
+    before keep their Retain.
+    """
+    baseline = newest_event_ids(cloudformation, stack_name)
     with aws_errors(f"executing the change set on {stack_name}"):
-        cloudformation.execute_change_set(ChangeSetName=change_set_id)
+        cloudformation.execute_change_set(ChangeSetName=change_set_id, RetainExceptOnCreate=True)
     ctx.echo(f"executing change set on {stack_name}")
-    stream = EventStream(cloudformation, stack_name, since=started.replace(microsecond=0))
+    stream = EventStream(cloudformation, stack_name, baseline)
     with ctx.console.status(f"{stack_name}: waiting") as status:
         stack = wait_for_stack(
             cloudformation,

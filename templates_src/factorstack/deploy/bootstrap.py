@@ -15,16 +15,12 @@ from factorstack.deploy.changeset import (
     ChangeSetRequest,
     change_set_description,
     change_set_name,
-    check_created,
-    create_change_set,
     current_revision,
-    delete_change_set,
-    is_no_op,
 )
 from factorstack.deploy.context import Context
-from factorstack.deploy.review import review_change_set, rich_table
+from factorstack.deploy.flow import reviewed_change_set
+from factorstack.deploy.review import Review, rich_table
 from factorstack.deploy.stack_state import prepare_stack
-from factorstack.errors import GuardRefusal
 from factorstack.stacks.bootstrap import create_template
 
 
@@ -35,29 +31,24 @@ def run_bootstrap(ctx: Context, allow_replace: list[str] | None = None) -> dict[
     cfn = clients.cloudformation
     stack_name = bootstrap_stack_name(build.app)
     body = create_template(build.app, build.processes).to_json()
-    change_set_type, _stack = prepare_stack(cfn, stack_name, ctx.timing, ctx.echo)
+    change_set_type, stack = prepare_stack(cfn, stack_name, ctx.timing, ctx.echo)
     revision = current_revision(ctx.root)
     request = ChangeSetRequest(
         stack_name=stack_name,
         name=change_set_name(f"bootstrap-{build.environment}", revision),
         change_set_type=change_set_type,
+        stack_exists=stack is not None,
         template_body=body,
         description=change_set_description(revision),
         parameters=[],
         tags={"app": build.app, "purpose": "factorstack-bootstrap"},
     )
-    change_set = create_change_set(cfn, request, ctx.change_set_timing, ctx.echo)
-    if is_no_op(change_set):
-        if change_set.get("ChangeSetId"):
-            delete_change_set(cfn, change_set["ChangeSetId"])
+
+    def show(review: Review, _verdict: guard.Verdict) -> None:
+        ctx.console.print(rich_table(review))
+
+    reviewed = reviewed_change_set(ctx, cfn, request, clients.region, allow_replace or [], show)
+    if reviewed is None:
         ctx.echo(f"no changes: bootstrap stack {stack_name} is up to date")
         return None
-    check_created(change_set)
-    review = review_change_set(cfn, change_set, clients.region)
-    ctx.console.print(rich_table(review))
-    try:
-        guard.enforce(guard.findings_from_rows(review.rows), allow_replace or [], ctx.echo)
-    except GuardRefusal:
-        delete_change_set(cfn, change_set["ChangeSetId"])
-        raise
-    return execute_and_watch(ctx, cfn, stack_name, change_set["ChangeSetId"])
+    return execute_and_watch(ctx, cfn, stack_name, reviewed.change_set_id)

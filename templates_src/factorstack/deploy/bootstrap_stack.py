@@ -7,8 +7,7 @@ from typing import Any
 from factorstack.deploy.session import aws_errors
 from factorstack.deploy.stack_state import describe_stack
 from factorstack.errors import DeployError
-
-BUCKET_OUTPUT = "ArtifactsBucketName"
+from factorstack.stacks.bootstrap import BUCKET_OUTPUT
 
 
 def bootstrap_stack_name(app: str) -> str:

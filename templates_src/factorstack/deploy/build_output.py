@@ -6,17 +6,16 @@ told to run `make templates` instead of deploying something nobody reviewed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from factorstack.build import MANIFEST_FILE, sha256
 from factorstack.deploy.session import AwsTarget
 from factorstack.errors import ConfigError
+from factorstack.stacks.root import ROOT_FILE
 
-MANIFEST = "manifest.json"
-ROOT_TEMPLATE = "root.json"
 REBUILD = "run `make templates`"
 
 
@@ -35,12 +34,7 @@ class Build:
 
     @property
     def root_template(self) -> Path:
-        return self.folder / ROOT_TEMPLATE
-
-
-def sha256_hex(data: bytes) -> str:
-    """The content hash used for manifest entries and artifact keys."""
-    return hashlib.sha256(data).hexdigest()
+        return self.folder / ROOT_FILE
 
 
 def build_folder(root: Path, environment: str) -> Path:
@@ -56,10 +50,10 @@ def _field(manifest: dict[str, Any], name: str, shown_as: str) -> Any:
 
 def parse_manifest(data: dict[str, Any], folder: Path) -> Build:
     """A Build from manifest.json's content; a missing field means the build is not ours."""
-    shown_as = str(folder / MANIFEST)
+    shown_as = str(folder / MANIFEST_FILE)
     templates = _field(data, "templates", shown_as)
-    if not isinstance(templates, dict) or ROOT_TEMPLATE not in templates:
-        raise ConfigError(f"{shown_as}: `templates` does not list {ROOT_TEMPLATE} ({REBUILD})")
+    if not isinstance(templates, dict) or ROOT_FILE not in templates:
+        raise ConfigError(f"{shown_as}: `templates` does not list {ROOT_FILE} ({REBUILD})")
     return Build(
         folder=folder,
         app=str(_field(data, "app", shown_as)),
@@ -80,7 +74,7 @@ def parse_manifest(data: dict[str, Any], folder: Path) -> Build:
 def load_build(root: Path, environment: str) -> Build:
     """The manifest of `build/ENV`, or a one-line error telling the user to build first."""
     folder = build_folder(root, environment)
-    path = folder / MANIFEST
+    path = folder / MANIFEST_FILE
     if not path.is_file():
         raise ConfigError(f"{path}: build for `{environment}` is missing ({REBUILD})")
     try:
@@ -98,7 +92,7 @@ def verify_templates(build: Build) -> None:
         path = build.folder / name
         if not path.is_file():
             raise ConfigError(f"{path}: listed in the manifest but missing ({REBUILD})")
-        if sha256_hex(path.read_bytes()) != expected:
+        if sha256(path.read_bytes()) != expected:
             raise ConfigError(f"{path}: changed since it was built ({REBUILD})")
 
 

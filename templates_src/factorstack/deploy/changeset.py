@@ -23,6 +23,9 @@ from factorstack.errors import DeployError
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
+# describe_change_set's answer for a change set (or stack) that does not exist.
+CHANGE_SET_GONE_CODES = frozenset({"ChangeSetNotFound", "ChangeSetNotFoundException"})
+
 NO_CHANGE_MARKERS = (
     "didn't contain changes",
     "No updates are to be performed",
@@ -136,9 +139,7 @@ def delete_stale_change_set(cloudformation: Any, stack_name: str, name: str) -> 
     try:
         old = cloudformation.describe_change_set(StackName=stack_name, ChangeSetName=name)
     except ClientError as error:
-        if error_code(error) in {"ChangeSetNotFound", "ChangeSetNotFoundException"} or (
-            error_code(error) == "ValidationError"
-        ):
+        if error_code(error) in CHANGE_SET_GONE_CODES or error_code(error) == "ValidationError":
             return
         raise
     cloudformation.delete_change_set(ChangeSetName=old["ChangeSetId"])
@@ -156,6 +157,9 @@ class ChangeSetRequest:
     tags: dict[str, str]
     template_url: str | None = None
     template_body: str | None = None  # small templates only (the bootstrap stack)
+    # True when the stack exists (UPDATE, or a CREATE on a stack in REVIEW_IN_PROGRESS): an
+    # earlier change set of the same name may then be there and must go first.
+    stack_exists: bool = False
 
     def api_kwargs(self) -> dict[str, Any]:
         source = (
@@ -181,7 +185,7 @@ def create_change_set(
 ) -> dict[str, Any]:
     """Create the change set, wait for it, and return its full description."""
     with aws_errors(f"creating change set {request.name}"):
-        if request.change_set_type == "UPDATE":
+        if request.stack_exists or request.change_set_type == "UPDATE":
             delete_stale_change_set(cloudformation, request.stack_name, request.name)
         try:
             created = cloudformation.create_change_set(**request.api_kwargs())

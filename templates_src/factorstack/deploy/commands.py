@@ -12,14 +12,9 @@ from typing import Any
 
 from factorstack.deploy.context import Context
 from factorstack.deploy.stack_state import Timing
-from factorstack.errors import EXIT_OK
+from factorstack.errors import EXIT_CODES_HELP, EXIT_OK
 
 DEFAULT_TIMEOUT = 3600
-
-EXIT_CODES = (
-    "exit codes: 0 done or no changes; 1 AWS or deploy failure; "
-    "2 usage or configuration error; 3 refused by the data-loss guard"
-)
 
 
 def _context(args: argparse.Namespace) -> Context:
@@ -70,8 +65,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_local_images(args: argparse.Namespace) -> int:
     from factorstack.config import load_model
-    from factorstack.deploy.images import repository_name
     from factorstack.local_aws.placeholder_images import publish_placeholders
+    from factorstack.model import repository_name
 
     model = load_model(Path(getattr(args, "root", ".")), args.environment).model
     repositories = [repository_name(model.app, p.name) for p in model.processes]
@@ -141,7 +136,7 @@ def register(subparsers: Any) -> None:
     ]
     for name, func, help_text in specs:
         parser = subparsers.add_parser(
-            name, help=help_text, description=help_text, epilog=EXIT_CODES
+            name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP
         )
         _env(parser)
         _common(parser)
@@ -154,7 +149,7 @@ def register(subparsers: Any) -> None:
 
     release_help = "build and push each process's image, record digests in build/ENV/release.json"
     release = subparsers.add_parser(
-        "release", help=release_help, description=release_help, epilog=EXIT_CODES
+        "release", help=release_help, description=release_help, epilog=EXIT_CODES_HELP
     )
     _env(release)
     _common(release)
@@ -170,7 +165,7 @@ def register(subparsers: Any) -> None:
     local = subparsers.add_parser(
         "local-aws",
         help="run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export",
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES_HELP,
     )
     _common(local)
     local.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
@@ -179,7 +174,7 @@ def register(subparsers: Any) -> None:
 
     images_help = "put placeholder images into the LOCAL endpoint's ECR (no Docker needed)"
     images = subparsers.add_parser(
-        "local-images", help=images_help, description=images_help, epilog=EXIT_CODES
+        "local-images", help=images_help, description=images_help, epilog=EXIT_CODES_HELP
     )
     _env(images)
     _common(images)

@@ -1,5 +1,9 @@
 """Stack events: streaming them while a change set runs, and finding a failure's root cause.
 
+Which events belong to this deploy is decided by event id, never by a clock: before executing,
+`newest_event_ids` notes each stack's newest event, and everything newer is this deploy's (the
+local clock may be ahead of AWS's, which would hide the first events and the root cause).
+
 A nested failure surfaces in the root only as "Embedded stack ... was not successfully
 created"; the root cause is the earliest failed event that is not such a message, found by
 following the events into the nested stacks.
@@ -14,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from factorstack.deploy.deployed import nested_tree
 from factorstack.deploy.package import STACK_TYPE
 from factorstack.deploy.session import aws_errors, error_code, is_throttling
 from factorstack.deploy.stack_state import THROTTLED, Timing, poll_stack
@@ -71,12 +76,37 @@ def root_cause(events: Iterable[StackEvent]) -> StackEvent | None:
     return failed[0] if failed else None
 
 
-class EventStream:
-    """Fetches new events of the root stack and of every nested stack it discovers."""
+def newest_event_id(cloudformation: Any, stack: str) -> str | None:
+    """The id of a stack's newest event (events come newest first), None when it has none."""
+    events = cloudformation.describe_stack_events(StackName=stack).get("StackEvents") or []
+    return str(events[0]["EventId"]) if events else None
 
-    def __init__(self, cloudformation: Any, stack_name: str, since: datetime) -> None:
+
+def newest_event_ids(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """Stack (the root by name, nested ones by physical id) → its newest event id, taken before
+    executing; EventStream treats only events newer than these as this deploy's."""
+    baseline: dict[str, str] = {}
+    for physical in nested_tree(cloudformation, stack_name).values():
+        with aws_errors(f"reading the events of {physical}"):
+            newest = newest_event_id(cloudformation, physical)
+        if newest:
+            baseline[physical] = newest
+    return baseline
+
+
+class EventStream:
+    """Fetches new events of the root stack and of every nested stack it discovers.
+
+    `baseline` maps a stack (root by name, nested by physical id) to the newest event it had
+    before this deploy; that event and the ones before it are not shown. A stack without a
+    baseline (created by this deploy) shows all its events.
+    """
+
+    def __init__(
+        self, cloudformation: Any, stack_name: str, baseline: dict[str, str] | None = None
+    ) -> None:
         self.cloudformation = cloudformation
-        self.since = since
+        self.baseline = dict(baseline or {})
         self.root_path = stack_name
         self.stacks: dict[str, str] = {stack_name: stack_name}  # physical id → path
         self.seen: set[str] = set()
@@ -85,13 +115,14 @@ class EventStream:
     def _fetch(self, physical: str, path: str) -> list[StackEvent]:
         fresh: list[StackEvent] = []
         kwargs: dict[str, Any] = {"StackName": physical}
+        before = self.baseline.get(physical)
         while True:
             page = self.cloudformation.describe_stack_events(**kwargs)
             done = False
             for raw in page.get("StackEvents") or []:
                 event = from_api(raw, path)
-                if event.event_id in self.seen or event.time < self.since:
-                    done = True  # events come newest first; the rest is old
+                if event.event_id in self.seen or event.event_id == before:
+                    done = True  # events come newest first; the rest was seen or is older
                     break
                 self.seen.add(event.event_id)
                 fresh.append(event)

@@ -141,20 +141,41 @@ def merge(*groups: Iterable[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-def enforce(
-    findings: list[Finding], allowed: Iterable[str], echo: Callable[[str], None]
-) -> list[str]:
-    """Refuse (exit 3) unless --allow-replace names every finding; return the guard's lines."""
+@dataclass(frozen=True)
+class Verdict:
+    """The findings split once into those --allow-replace names and those it does not."""
+
+    findings: list[Finding]  # all of them, in the order found
+    allowed: list[Finding]
+    blocked: list[Finding]
+
+    def allowed_lines(self) -> list[str]:
+        return [f"allowed by --allow-replace: {f.line()}" for f in self.allowed]
+
+
+def judge(findings: Iterable[Finding], allowed: Iterable[str]) -> Verdict:
+    """Which findings --allow-replace lets through and which block the change set."""
     allow = set(allowed)
-    blocked = [f for f in findings if f.logical_id not in allow]
-    lines = [f"allowed by --allow-replace: {f.line()}" for f in findings if f.logical_id in allow]
+    found = list(findings)
+    return Verdict(
+        findings=found,
+        allowed=[f for f in found if f.logical_id in allow],
+        blocked=[f for f in found if f.logical_id not in allow],
+    )
+
+
+def enforce(verdict: Verdict, echo: Callable[[str], None]) -> list[str]:
+    """Refuse (exit 3) when a finding is blocked; return the lines of the allowed ones."""
+    lines = verdict.allowed_lines()
     for line in lines:
         echo(line)
-    if blocked:
-        ids = " ".join(f"--allow-replace {i}" for i in sorted({f.logical_id for f in blocked}))
+    if verdict.blocked:
+        ids = " ".join(
+            f"--allow-replace {i}" for i in sorted({f.logical_id for f in verdict.blocked})
+        )
         raise GuardRefusal(
             "data-loss guard: this change would remove or replace stateful resources:",
-            *(f"  {f.line()}" for f in blocked),
+            *(f"  {f.line()}" for f in verdict.blocked),
             f"if the data may go, plan again with {ids}",
         )
     return lines

@@ -11,14 +11,10 @@ from botocore.exceptions import ClientError
 
 from factorstack.deploy.session import error_code, translate
 from factorstack.errors import ConfigError
+from factorstack.model import repository_name
 from factorstack.release_record import Release
 
 MISSING_CODES = frozenset({"ImageNotFoundException", "RepositoryNotFoundException"})
-
-
-def repository_name(app: str, process: str) -> str:
-    """The ECR repository of a process (the bootstrap stack creates one per process)."""
-    return f"{app}/{process}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from factorstack.deploy.build_output import REBUILD, sha256_hex
+from factorstack.build import sha256
+from factorstack.deploy.build_output import REBUILD
 from factorstack.deploy.session import aws_errors, error_code
 from factorstack.errors import ConfigError
 
@@ -35,7 +36,7 @@ def template_url(bucket: str, region: str, key: str) -> str:
 
 def content_key(data: bytes) -> str:
     """The artifact key of some template bytes."""
-    return f"{KEY_PREFIX}/{sha256_hex(data)}.json"
+    return f"{KEY_PREFIX}/{sha256(data)}.json"
 
 
 def dump_template(template: dict[str, Any]) -> bytes:

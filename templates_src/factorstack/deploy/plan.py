@@ -13,21 +13,18 @@ from typing import Any
 
 from factorstack.deploy import guard
 from factorstack.deploy.bootstrap_stack import artifacts_bucket
-from factorstack.deploy.build_output import ROOT_TEMPLATE, Build
+from factorstack.deploy.build_output import Build
 from factorstack.deploy.changeset import (
     ChangeSetRequest,
     change_set_description,
     change_set_name,
-    check_created,
-    create_change_set,
     current_revision,
-    delete_change_set,
-    is_no_op,
 )
 from factorstack.deploy.context import Context
 from factorstack.deploy.deployed import offline_findings
+from factorstack.deploy.flow import reviewed_change_set
 from factorstack.deploy.images import preflight, wanted_images
-from factorstack.deploy.package import Packaged, package, read_template
+from factorstack.deploy.package import Packaged, package, read_template, url_suffix
 from factorstack.deploy.plan_files import (
     PlanRecord,
     discard_plan,
@@ -35,11 +32,12 @@ from factorstack.deploy.plan_files import (
     write_changeset_md,
     write_plan,
 )
-from factorstack.deploy.review import Review, markdown, review_change_set, rich_table
+from factorstack.deploy.review import Review, markdown, rich_table
 from factorstack.deploy.session import Clients, aws_errors
 from factorstack.deploy.stack_state import describe_stack, prepare_stack
-from factorstack.errors import ConfigError, GuardRefusal
+from factorstack.errors import ConfigError
 from factorstack.release_record import RELEASE_FILE, Release, read_release
+from factorstack.stacks.root import ROOT_FILE
 
 IMAGE_TAG = "ImageTag"
 
@@ -86,7 +84,7 @@ def effective_image_tag(
 def check_images(clients: Clients, build: Build, release: Release | None, tag: str | None) -> None:
     """The image preflight: every process's image must already be in ECR."""
     images = wanted_images(build.app, list(build.processes), release, tag)
-    registry = f"{build.target.account}.dkr.ecr.{clients.region}.amazonaws.com"
+    registry = f"{build.target.account}.dkr.ecr.{clients.region}.{url_suffix(clients.region)}"
     preflight(clients.ecr, images, build.environment, registry)
 
 
@@ -131,13 +129,14 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
     root_template = read_template(build.root_template)
     change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
     check_images(clients, build, release, effective_image_tag(root_template, stack, tag))
-    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_TEMPLATE, ctx.echo)
+    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_FILE, ctx.echo)
 
     revision = current_revision(ctx.root)
     request = ChangeSetRequest(
         stack_name=build.stack_name,
         name=change_set_name(build.environment, revision),
         change_set_type=change_set_type,
+        stack_exists=stack is not None,
         template_url=packaged.root_url,
         description=change_set_description(revision),
         parameters=stack_parameters(root_template, stack, tag),
@@ -147,31 +146,35 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
             "commit": revision.commit or "none",
         },
     )
-    change_set = create_change_set(cfn, request, ctx.change_set_timing, ctx.echo)
-    if is_no_op(change_set):
-        if change_set.get("ChangeSetId"):
-            delete_change_set(cfn, change_set["ChangeSetId"])
+
+    def show(review: Review, verdict: guard.Verdict) -> None:
+        guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
+        if verdict.blocked:
+            guard_lines.append(
+                "- **refused**: plan again with --allow-replace for each, if intended"
+            )
+        ctx.console.print(rich_table(review))
+        ctx.echo(f"console: {review.console_link}")
+        md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
+        ctx.echo(f"wrote {md_path}")
+
+    reviewed = reviewed_change_set(
+        ctx,
+        cfn,
+        request,
+        clients.region,
+        allow_replace,
+        show,
+        findings=lambda review: guard_findings(
+            clients, build, packaged, review, change_set_type == "UPDATE"
+        ),
+    )
+    if reviewed is None:
         line = f"no changes: {build.stack_name} already matches build/{build.environment}"
         write_changeset_md(build.folder, f"## Change set for `{build.stack_name}`\n\n{line}\n")
         ctx.echo(line)
         return PlanOutcome(changed=False)
-    check_created(change_set)
-
-    review = review_change_set(cfn, change_set, clients.region)
-    findings = guard_findings(clients, build, packaged, review, change_set_type == "UPDATE")
-    blocked = [f for f in findings if f.logical_id not in set(allow_replace)]
-    guard_lines = [f"- data-loss guard: {f.line()}" for f in findings]
-    if blocked:
-        guard_lines.append("- **refused**: plan again with --allow-replace for each, if intended")
-    ctx.console.print(rich_table(review))
-    ctx.echo(f"console: {review.console_link}")
-    md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
-    ctx.echo(f"wrote {md_path}")
-    try:
-        allowed_lines = guard.enforce(findings, allow_replace, ctx.echo)
-    except GuardRefusal:
-        delete_change_set(cfn, change_set["ChangeSetId"])
-        raise
+    change_set, review = reviewed.change_set, reviewed.review
 
     with aws_errors(f"describing stack {build.stack_name}"):
         after = describe_stack(cfn, build.stack_name) or {}
@@ -189,7 +192,7 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         counts=review.counts(),
         rows=[row.as_dict() for row in review.rows],
         console_link=review.console_link,
-        guard=allowed_lines,
+        guard=reviewed.verdict.allowed_lines(),
         parameter_keys=[p["ParameterKey"] for p in request.parameters],
         commit=revision.commit,
         created=datetime.now(UTC).isoformat(),

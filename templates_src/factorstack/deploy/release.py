@@ -16,9 +16,10 @@ from factorstack.config import load_model
 from factorstack.deploy.changeset import git_commit
 from factorstack.deploy.context import Context
 from factorstack.deploy.docker import PLATFORMS, Docker
-from factorstack.deploy.images import ImageRef, image_digest, repository_name
+from factorstack.deploy.images import ImageRef, image_digest
 from factorstack.deploy.session import AwsTarget, aws_errors, check_account
 from factorstack.errors import ConfigError
+from factorstack.model import repository_name
 from factorstack.release_record import Release, ReleasedImage, write_release
 
 

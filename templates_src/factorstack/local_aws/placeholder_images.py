@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
 
+from factorstack.deploy.session import aws_errors
 from factorstack.errors import ConfigError
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -31,30 +33,35 @@ def require_local_endpoint() -> str:
 
 def publish_placeholders(repositories: list[str], tag: str, region: str) -> dict[str, str]:
     """Put one small manifest per repository under `tag`; returns repository → digest."""
-    require_local_endpoint()
-    ecr = boto3.client("ecr", region_name=region)
-    digests: dict[str, str] = {}
-    for repository in repositories:
-        config_digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
-        manifest = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": MANIFEST_MEDIA_TYPE,
-                "config": {"digest": f"sha256:{config_digest}"},
-                "layers": [],
-            }
-        )
-        try:
-            image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
-        except ecr.exceptions.RepositoryNotFoundException:
-            raise ConfigError(
-                f"local-images: no repository {repository} (run `factorstack bootstrap` first)"
-            ) from None
-        except ecr.exceptions.ImageAlreadyExistsException:
-            image = {
-                "image": ecr.batch_get_image(
-                    repositoryName=repository, imageIds=[{"imageTag": tag}]
-                )["images"][0]
-            }
-        digests[repository] = str(image["image"]["imageId"]["imageDigest"])
-    return digests
+    endpoint = require_local_endpoint()
+    with aws_errors(f"local-images: publishing placeholder images to {endpoint}"):
+        ecr = boto3.client("ecr", region_name=region)
+        return {
+            repository: publish_placeholder(ecr, repository, tag) for repository in repositories
+        }
+
+
+def publish_placeholder(ecr: Any, repository: str, tag: str) -> str:
+    """Put one placeholder manifest into a repository under `tag` (again: reuse it); its digest."""
+    config_digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "config": {"digest": f"sha256:{config_digest}"},
+            "layers": [],
+        }
+    )
+    try:
+        image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
+    except ecr.exceptions.RepositoryNotFoundException:
+        raise ConfigError(
+            f"local-images: no repository {repository} (run `factorstack bootstrap` first)"
+        ) from None
+    except ecr.exceptions.ImageAlreadyExistsException:
+        image = {
+            "image": ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}])[
+                "images"
+            ][0]
+        }
+    return str(image["image"]["imageId"]["imageDigest"])

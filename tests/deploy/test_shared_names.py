@@ -1,0 +1,28 @@
+"""Names deploy shares with the rest of factorstack are defined once and imported, never copied."""
+
+from __future__ import annotations
+
+from factorstack import build, errors, model
+from factorstack.deploy import bootstrap_stack, build_output, commands, guard, images, package
+from factorstack.stacks import bootstrap as bootstrap_template
+from factorstack.stacks import root
+
+
+def test_deploy_imports_the_names_the_build_writes() -> None:
+    assert bootstrap_stack.BUCKET_OUTPUT is bootstrap_template.BUCKET_OUTPUT
+    assert build_output.MANIFEST_FILE is build.MANIFEST_FILE
+    assert build_output.ROOT_FILE is root.ROOT_FILE
+    assert build_output.sha256 is build.sha256 and package.sha256 is build.sha256
+    assert images.repository_name is model.repository_name
+    assert commands.EXIT_CODES_HELP is errors.EXIT_CODES_HELP
+
+
+def test_the_guard_splits_findings_once() -> None:
+    found = [
+        guard.Finding("s", "Database", "AWS::RDS::DBInstance", ["removed"]),
+        guard.Finding("s", "Logs", "AWS::Logs::LogGroup", ["removed"]),
+    ]
+    verdict = guard.judge(found, ["Logs"])
+    assert [f.logical_id for f in verdict.blocked] == ["Database"]
+    assert [f.logical_id for f in verdict.allowed] == ["Logs"]
+    assert verdict.findings == found
