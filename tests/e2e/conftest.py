@@ -39,3 +39,12 @@ def project(tmp_path: Path) -> FixtureProject:
     built = FixtureProject(tmp_path / "repo")
     built.write()
     return built
+
+
+@pytest.fixture
+def lint_assumed_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds record a lint without running cfn-lint (tests/build proves the sample is clean);
+    deploy refuses a build that was never linted."""
+    from factorstack import build
+
+    monkeypatch.setattr(build, "lint_templates", lambda paths, regions: [])

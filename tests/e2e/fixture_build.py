@@ -168,6 +168,7 @@ class FixtureProject:
             "config_sha256": config_sha256(self.root, self.environment),
             "processes": ["web"],
             "templates": hashes,
+            "linted_by": "cfn-lint (fixture)",
         }
         (self.folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
         return self.folder

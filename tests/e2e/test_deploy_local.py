@@ -257,3 +257,13 @@ def test_plan_refuses_when_an_image_is_not_in_ecr(local_aws: LocalAws, project: 
     stacks = {summary["StackName"] for summary in cfn().list_stacks()["StackSummaries"]}
     assert stacks == {"example-bootstrap"}  # no change set, no stack for the app
     assert not (project.folder / "plan.json").exists()
+
+
+def test_a_build_made_without_lint_is_refused(local_aws: LocalAws, project: FixtureProject):
+    manifest_path = project.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["linted_by"] = None
+    manifest_path.write_text(json.dumps(manifest))
+    ctx, _ = context(project)
+    with pytest.raises(ConfigError, match=r"built without cfn-lint \(--no-lint\)"):
+        run_plan(ctx, [])

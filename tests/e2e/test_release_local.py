@@ -25,6 +25,8 @@ from tests.conftest import copy_sample
 from tests.e2e.fixture_build import ACCOUNT, REGION, publish_image
 from tests.templates.helpers import edit_yaml
 
+pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
+
 FAST = Timing(timeout=60.0, poll=0.05)
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 PROCESSES = {
@@ -58,7 +60,7 @@ def repo(local_aws: LocalAws, tmp_path: Path) -> Path:
     """The sample app, its dev environment in the local account, built and bootstrapped."""
     root = copy_sample(tmp_path / "repo")
     edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
-    build(root, ["dev"], lint=False)
+    build(root, ["dev"])
     run_bootstrap(context(root))
     return root
 
@@ -135,7 +137,7 @@ def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path)
 
 def test_released_digests_reach_the_task_definitions_and_pass_the_preflight(repo, docker):
     release = run_release(context(repo), "v1")
-    build(repo, ["dev"], lint=False)
+    build(repo, ["dev"])
     web = json.loads((repo / "build/dev/process-web.json").read_text())
     image = web["Resources"]["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]
     assert image["Fn::Sub"].endswith(f"/example/web@{release.digests()['web']}")
@@ -208,7 +210,7 @@ def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
 
 def test_plan_refuses_an_image_tag_other_than_the_released_one(repo, docker):
     run_release(context(repo), "v1")
-    build(repo, ["dev"], lint=False)
+    build(repo, ["dev"])
     with pytest.raises(ConfigError) as refused:
         run_plan(context(repo), [], image_tag="v2")
     assert refused.value.lines[0].startswith(

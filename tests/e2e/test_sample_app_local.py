@@ -21,6 +21,8 @@ from tests.conftest import copy_sample
 from tests.e2e.fixture_build import ACCOUNT, REGION
 from tests.templates.helpers import edit_yaml
 
+pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
+
 FAST = Timing(timeout=60.0, poll=0.05)
 STACK = "AWS::CloudFormation::Stack"
 NESTED = {  # the 7 nested stacks of the sample app
@@ -50,12 +52,12 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     monkeypatch.setenv("PATH", "/nonexistent")  # no docker: local-images stands in for it
     root = copy_sample(tmp_path / "repo")
     edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
-    build(root, ["dev"], lint=False)
+    build(root, ["dev"])
     run_bootstrap(context(root))
 
     assert main(["local-images", "dev", "--root", str(root), "--tag", "v1"]) == 0
     assert main(["release", "dev", "--root", str(root), "--no-build", "--tag", "v1"]) == 0
-    build(root, ["dev"], lint=False)  # the task definitions now pin the released digests
+    build(root, ["dev"])  # the task definitions now pin the released digests
 
     planned = run_plan(context(root), [])
     assert planned.changed and planned.record is not None and planned.review is not None

@@ -31,6 +31,7 @@ class Build:
     config_sha256: str
     processes: tuple[str, ...]
     templates: dict[str, str]
+    linted_by: str | None = None
 
     @property
     def root_template(self) -> Path:
@@ -68,6 +69,7 @@ def parse_manifest(data: dict[str, Any], folder: Path) -> Build:
         config_sha256=str(data.get("config_sha256", "")),
         processes=tuple(str(p) for p in data.get("processes", [])),
         templates={str(k): str(v) for k, v in templates.items()},
+        linted_by=data.get("linted_by") or None,
     )
 
 
@@ -97,9 +99,12 @@ def verify_templates(build: Build) -> None:
 
 
 def check_fresh(build: Build, root: Path) -> None:
-    """Refuse when app.yaml or the environment file changed after the build."""
+    """Refuse when app.yaml or the environment file changed after the build, or when the
+    build skipped cfn-lint (`--no-lint`): only linted templates are deployed."""
     from factorstack import config
 
+    if build.linted_by is None:
+        raise ConfigError(f"{build.folder}: built without cfn-lint (--no-lint) ({REBUILD})")
     current = config.config_sha256(root, build.environment)
     if current != build.config_sha256:
         raise ConfigError(
