@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.release.tools import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -24,17 +24,6 @@ DOCKERFILES = [DOCKER / name / "Dockerfile" for name in PROCESS_DIRS]
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|TOKEN", re.IGNORECASE)
 # An exact release: MAJOR.MINOR.PATCH, optionally followed by a variant such as -apache-trixie.
 EXACT_TAG = re.compile(r"^\d+\.\d+\.\d+(-[a-z0-9][a-z0-9.-]*)?$")
-
-
-def tool(name: str) -> str:
-    """The linter binary installed in this virtualenv (or on PATH); fails when there is none."""
-    beside_python = Path(sys.executable).parent / name
-    if beside_python.is_file():
-        return str(beside_python)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: pip install the test extras (make test does)")
-    return found
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:

@@ -8,29 +8,18 @@ fails the test instead of skipping it.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.release.tools import tool
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
 FULL_SHA = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
-
-
-def tool(name: str) -> str:
-    """The binary installed in this virtualenv (or on PATH); fails when there is none."""
-    beside_python = Path(sys.executable).parent / name
-    if beside_python.is_file():
-        return str(beside_python)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: pip install the test extras (make test does)")
-    return found
 
 
 def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
