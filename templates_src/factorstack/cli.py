@@ -59,7 +59,13 @@ def _command_lint(args: argparse.Namespace) -> int:
             names, region = sorted(manifest["templates"]), str(manifest["region"])
         except (OSError, ValueError, KeyError, TypeError):
             raise UserError(f"{manifest_path}: unreadable (run `make templates`)") from None
-        paths.extend(manifest_path.parent / name for name in names)
+        for name in names:
+            path = manifest_path.parent / name
+            if not path.is_file():
+                raise UserError(
+                    f"{path}: listed in the manifest but missing (run `make templates`)"
+                )
+            paths.append(path)
         regions.append(region)
     if not paths:
         raise UserError(f"{folder}: no templates (run `make templates` first)")

@@ -195,3 +195,14 @@ def test_another_cfn_lint_version_lints_everything_again(sample_root, lint, monk
     monkeypatch.setattr(build_module, "linter_id", lambda: "cfn-lint 99.0.0")
     assert build(sample_root, ["dev"]).linted_files == 8
     assert build(sample_root, ["dev"]).linted_files == 0
+
+
+def test_cli_lint_names_a_template_the_manifest_lists_but_is_gone(sample_root, lint, capsys):
+    build(sample_root)
+    (sample_root / "build/dev/data.json").unlink()
+    assert main(["--root", str(sample_root), "lint"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("build/dev/data.json: listed in the manifest but missing (run `make templates`)")
+    )

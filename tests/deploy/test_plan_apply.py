@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -12,7 +12,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 from rich.console import Console
 
-from factorstack.deploy import apply as apply_module
 from factorstack.deploy.apply import check_executable, run_apply, stack_moved
 from factorstack.deploy.context import Context
 from factorstack.deploy.plan import run_plan, stack_parameters
@@ -395,7 +394,7 @@ def record(**changes) -> PlanRecord:
 
 
 def test_stack_moved() -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     same = {
         "StackStatus": "UPDATE_COMPLETE",
@@ -424,16 +423,6 @@ def write_plan_for(project: FixtureProject, **changes) -> None:
         **changes,
     )
     (project.folder / "plan.json").write_text(rec.to_json())
-
-
-class FrozenNow:
-    """A local clock fixed at some moment (the recorded events happened at T0 + seconds)."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self, tz=None) -> datetime:
-        return self.moment
 
 
 def failing_apply(project: FixtureProject) -> DeployError:
@@ -539,14 +528,22 @@ def test_apply_follows_a_failure_into_the_nested_stack(project: FixtureProject) 
     assert "more than once every 6 hours" in str(failed)
 
 
-def test_a_local_clock_ahead_of_aws_loses_no_event_and_no_root_cause(
-    project: FixtureProject, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Events belong to this deploy by id: a local clock a day ahead of AWS changes nothing."""
-    skewed = FrozenNow(T0 + timedelta(days=1))
-    monkeypatch.setattr(apply_module, "datetime", skewed, raising=False)
-    failed = failing_apply(project)
-    assert "more than once every 6 hours" in str(failed)
+def test_an_aws_error_before_execute_keeps_the_plan(project: FixtureProject) -> None:
+    """Nothing ran, so the reviewed plan must still be there to apply once AWS answers."""
+    write_plan_for(project, stack_last_updated=None)
+    with Stubs() as stubs:
+        add = stubs.cfn_stub.add_response
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        add("describe_stacks", copy.deepcopy(DEPLOYED))
+        add("describe_change_set", change_set("fs-dev-x", "example-dev", [], cs_id=ROOT_CS))
+        stubs.cfn_stub.add_client_error(
+            "list_stack_resources", **client_error("AccessDenied", "not allowed", 403)
+        )
+        ctx, _ = context(project, stubs)
+        with pytest.raises(DeployError):
+            run_apply(ctx)
+        stubs.verify()
+    assert (project.folder / "plan.json").exists()
 
 
 def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:

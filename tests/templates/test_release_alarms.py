@@ -34,7 +34,8 @@ def test_the_singleton_has_no_below_desired_alarm_its_deploys_start_at_zero_task
     template = templates_of(REPO, "prod")["process-scheduler.json"]
     assert resources_of_type(template, "AWS::CloudWatch::Alarm") == {}
     config = _service(template)["DeploymentConfiguration"]
-    assert "Alarms" not in config
+    # stated as off: a template that left it out would keep alarms ECS attached before
+    assert config["Alarms"] == {"AlarmNames": [], "Enable": False, "Rollback": False}
     assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
 
 

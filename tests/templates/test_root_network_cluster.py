@@ -175,22 +175,31 @@ def test_cluster_has_container_insights_and_retained_log_groups():
 
 
 def test_load_balancer_may_only_reach_the_tasks_on_their_port():
-    cluster = templates_of(REPO, "dev")["cluster.json"]
-    group = cluster["Resources"]["LoadBalancerSecurityGroup"]["Properties"]
-    assert group["SecurityGroupEgress"] == [
+    cluster = templates_of(REPO, "dev")["cluster.json"]["Resources"]
+    # inline: a rule that matches nothing, so the default allow-all egress is gone
+    assert cluster["LoadBalancerSecurityGroup"]["Properties"]["SecurityGroupEgress"] == [
         {
-            "Description": "to web tasks only",
-            "DestinationSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
-            "FromPort": 80,
-            "IpProtocol": "tcp",
-            "ToPort": 80,
+            "CidrIp": "255.255.255.255/32",
+            "Description": "Disallow all other traffic",
+            "FromPort": 252,
+            "IpProtocol": "icmp",
+            "ToPort": 86,
         }
     ]
-    ingress = cluster["Resources"]["ServiceIngressFromLoadBalancer"]["Properties"]
+    assert cluster["LoadBalancerEgressToService"]["Properties"] == {
+        "Description": "to web tasks only",
+        "DestinationSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
+        "FromPort": 80,
+        "GroupId": {"Ref": "LoadBalancerSecurityGroup"},
+        "IpProtocol": "tcp",
+        "ToPort": 80,
+    }
+    ingress = cluster["ServiceIngressFromLoadBalancer"]["Properties"]
     assert ingress["SourceSecurityGroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
 
 
 def test_app_url_is_the_domain_when_the_environment_names_one(sample_root):
+    from factorstack.build import build
     from tests.templates.helpers import edit_yaml
 
     outputs = templates_of(sample_root, "prod")["cluster.json"]["Outputs"]
@@ -199,7 +208,8 @@ def test_app_url_is_the_domain_when_the_environment_names_one(sample_root):
         sample_root / "environments/prod.yaml", lambda d: d.update(domain_name="app.example.com")
     )
     outputs = templates_of(sample_root, "prod")["cluster.json"]["Outputs"]
-    assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "https://app.example.com"}
+    assert outputs["AppUrl"]["Value"] == "https://app.example.com"
+    assert build(sample_root, ["prod"]).linted_files == 8  # and cfn-lint finds nothing
 
 
 def test_flow_logs_role_is_scoped_to_its_log_group_and_this_account():
@@ -207,5 +217,11 @@ def test_flow_logs_role_is_scoped_to_its_log_group_and_this_account():
     role = network["Resources"]["FlowLogsRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
-    resources = [s["Resource"] for s in role["Policies"][0]["PolicyDocument"]["Statement"]]
-    assert all("vpc-flow-logs" in str(r) for group in resources for r in group)
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    assert {tuple(s["Action"]): s["Resource"] for s in statements} == {
+        ("logs:CreateLogStream", "logs:PutLogEvents"): [
+            {"Fn::Sub": f"{prefix}/example/dev/vpc-flow-logs:log-stream:*"}
+        ],
+        ("logs:DescribeLogStreams",): [{"Fn::Sub": f"{prefix}/example/dev/vpc-flow-logs:*"}],
+    }

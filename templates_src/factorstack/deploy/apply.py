@@ -56,7 +56,11 @@ def check_executable(record: PlanRecord, change_set: dict[str, Any] | None) -> N
 
 
 def execute_and_watch(
-    ctx: Context, cloudformation: Any, stack_name: str, change_set_id: str
+    ctx: Context,
+    cloudformation: Any,
+    stack_name: str,
+    change_set_id: str,
+    baseline: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Execute a change set, stream events until the stack settles, print its outputs.
 
@@ -65,7 +69,8 @@ def execute_and_watch(
     secret behind to block the next create with "already exists"; resources that existed
     before keep their Retain.
     """
-    baseline = newest_event_ids(cloudformation, stack_name)
+    if baseline is None:
+        baseline = newest_event_ids(cloudformation, stack_name)
     with aws_errors(f"executing the change set on {stack_name}"):
         cloudformation.execute_change_set(ChangeSetName=change_set_id, RetainExceptOnCreate=True)
     ctx.echo(f"executing change set on {stack_name}")
@@ -102,5 +107,7 @@ def run_apply(ctx: Context) -> dict[str, Any]:
                 f"stack {record.stack_name} changed since the plan: {moved} (plan again)"
             )
         check_executable(record, fetch_change_set(cfn, record.change_set_id))
+    # Every call that may fail comes before the plan is discarded: nothing ran, plan kept.
+    baseline = newest_event_ids(cfn, record.stack_name)
     discard_plan(build.folder)  # a change set runs once; a second apply needs a new plan
-    return execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id)
+    return execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id, baseline)

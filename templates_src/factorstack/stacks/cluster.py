@@ -44,14 +44,17 @@ def _load_balancer(
                 )
                 for port in edge_ports
             ],
-            # Inline, so it replaces the default allow-all egress: only to the tasks' port.
+            # Inline egress replaces the default allow-all. This rule matches nothing (ICMP
+            # type 252, code 86, to 255.255.255.255); the real one, to the tasks' port only, is
+            # LoadBalancerEgressToService. Standalone, because moving a rule between inline and
+            # standalone revokes it on an existing stack.
             SecurityGroupEgress=[
                 ec2.SecurityGroupRule(
-                    IpProtocol="tcp",
-                    FromPort=process.port,
-                    ToPort=process.port,
-                    DestinationSecurityGroupId=tasks,
-                    Description=f"to {process.name} tasks only",
+                    IpProtocol="icmp",
+                    FromPort=252,
+                    ToPort=86,
+                    CidrIp="255.255.255.255/32",
+                    Description="Disallow all other traffic",
                 )
             ],
         )
@@ -153,6 +156,17 @@ def build_cluster(model: AppModel) -> Template:
             template, model, web, vpc, public_subnets, Ref(tasks)
         )
         template.add_resource(
+            ec2.SecurityGroupEgress(
+                "LoadBalancerEgressToService",
+                GroupId=Ref(edge),
+                IpProtocol="tcp",
+                FromPort=web.port,
+                ToPort=web.port,
+                DestinationSecurityGroupId=Ref(tasks),
+                Description=f"to {web.name} tasks only",
+            )
+        )
+        template.add_resource(
             ec2.SecurityGroupIngress(
                 "ServiceIngressFromLoadBalancer",
                 GroupId=Ref(tasks),
@@ -165,8 +179,12 @@ def build_cluster(model: AppModel) -> Template:
         )
         scheme = "https" if model.https else "http"
         # With a certificate the app answers at its domain; the balancer's name would not match.
-        host = model.domain_name or f"${{{balancer.title}.DNSName}}"
-        add_output(template, "AppUrl", Sub(f"{scheme}://{host}"), "Where the app answers.")
+        url = (
+            f"{scheme}://{model.domain_name}"
+            if model.domain_name
+            else Sub(f"{scheme}://${{{balancer.title}.DNSName}}")
+        )
+        add_output(template, "AppUrl", url, "Where the app answers.")
         add_output(template, "TargetGroupArn", Ref(target_group), "Target group of the web tasks.")
         add_output(
             template,

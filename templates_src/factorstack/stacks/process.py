@@ -182,11 +182,10 @@ def build_process(model: AppModel, process: Process) -> Template:
         )
     )
     alarms = add_release_alarms(template, model, process, Ref(cluster), process.name, load_balancer)
-    deployment_alarms: dict[str, object] = {}
-    if alarms:
-        deployment_alarms["Alarms"] = ecs.DeploymentAlarms(
-            AlarmNames=[Ref(alarm) for alarm in alarms], Enable=True, Rollback=True
-        )
+    # Stated even when there are none: left out, ECS would keep alarms attached earlier.
+    deployment_alarms = ecs.DeploymentAlarms(
+        AlarmNames=[Ref(alarm) for alarm in alarms], Enable=bool(alarms), Rollback=bool(alarms)
+    )
     # A singleton stops its old task before starting the new one: two never overlap.
     healthy_percent = (0, 100) if process.singleton else (100, 200)
     service_extra: dict[str, object] = {}
@@ -210,7 +209,7 @@ def build_process(model: AppModel, process: Process) -> Template:
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(
                 DeploymentCircuitBreaker=ecs.DeploymentCircuitBreaker(Enable=True, Rollback=True),
-                **deployment_alarms,
+                Alarms=deployment_alarms,
                 MinimumHealthyPercent=healthy_percent[0],
                 MaximumPercent=healthy_percent[1],
             ),
