@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from rich.console import Console
 
 from factorstack.config import config_sha256
+from factorstack.deploy.context import Context
+from factorstack.deploy.stack_state import Timing
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"
@@ -197,3 +200,17 @@ def publish_image(repository: str, tag: str) -> str:
 def publish_fixture_images(tag: str = "initial") -> None:
     """The fixture app's only process, at the tag its root template defaults to."""
     publish_image("example/web", tag)
+
+
+FAST = Timing(timeout=60.0, poll=0.05)
+
+
+def dev_context(root: Path) -> Context:
+    """A deploy context for `dev` under root that records its output and polls fast."""
+    return Context(
+        root=root,
+        environment="dev",
+        console=Console(record=True, width=200),
+        timing=FAST,
+        change_set_timing=FAST,
+    )

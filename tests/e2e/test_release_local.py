@@ -11,23 +11,19 @@ from pathlib import Path
 
 import boto3
 import pytest
-from rich.console import Console
 
 from factorstack.build import build
 from factorstack.deploy.bootstrap import run_bootstrap
-from factorstack.deploy.context import Context
 from factorstack.deploy.plan import run_plan
 from factorstack.deploy.release import run_release
-from factorstack.deploy.stack_state import Timing
 from factorstack.errors import ConfigError, DeployError
 from factorstack.local_aws.server import LocalAws
 from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, publish_image
+from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, publish_image
 from tests.templates.helpers import edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 
-FAST = Timing(timeout=60.0, poll=0.05)
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 PROCESSES = {
     "web": "docker/apache",
@@ -61,7 +57,7 @@ def repo(local_aws: LocalAws, tmp_path: Path) -> Path:
     root = copy_sample(tmp_path / "repo")
     edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
     build(root, ["dev"])
-    run_bootstrap(context(root))
+    run_bootstrap(dev_context(root))
     return root
 
 
@@ -80,16 +76,6 @@ def docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
-def context(root: Path) -> Context:
-    return Context(
-        root=root,
-        environment="dev",
-        console=Console(record=True, width=200),
-        timing=FAST,
-        change_set_timing=FAST,
-    )
-
-
 def calls(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
@@ -101,7 +87,7 @@ def ecr_digest(repository: str, tag: str) -> str:
 
 
 def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path):
-    release = run_release(context(repo), "v1")
+    release = run_release(dev_context(repo), "v1")
     recorded = calls(docker)
     login = recorded[0]
     assert login["args"] == ["login", "--username", "AWS", "--password-stdin", REGISTRY]
@@ -136,12 +122,12 @@ def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path)
 
 
 def test_released_digests_reach_the_task_definitions_and_pass_the_preflight(repo, docker):
-    release = run_release(context(repo), "v1")
+    release = run_release(dev_context(repo), "v1")
     build(repo, ["dev"])
     web = json.loads((repo / "build/dev/process-web.json").read_text())
     image = web["Resources"]["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]
     assert image["Fn::Sub"].endswith(f"/example/web@{release.digests()['web']}")
-    outcome = run_plan(context(repo), [])
+    outcome = run_plan(dev_context(repo), [])
     assert outcome.changed and outcome.record is not None
     assert outcome.record.change_set_type == "CREATE"
 
@@ -149,7 +135,7 @@ def test_released_digests_reach_the_task_definitions_and_pass_the_preflight(repo
 def test_a_failed_push_stops_the_release_and_records_nothing(repo, docker, monkeypatch):
     monkeypatch.setenv("FAKE_DOCKER_FAIL_PUSH", "example/worker")
     with pytest.raises(DeployError) as failed:
-        run_release(context(repo), "v1")
+        run_release(dev_context(repo), "v1")
     assert failed.value.lines == [
         f"docker push of {REGISTRY}/example/worker:v1 failed (docker exited 1); nothing recorded"
     ]
@@ -158,16 +144,16 @@ def test_a_failed_push_stops_the_release_and_records_nothing(repo, docker, monke
 
 
 def test_a_tag_already_in_ecr_is_not_built_again(repo, docker):
-    run_release(context(repo), "v1")
+    run_release(dev_context(repo), "v1")
     before = len(calls(docker))
-    run_release(context(repo), "v1")
+    run_release(dev_context(repo), "v1")
     assert [c["args"][0] for c in calls(docker)[before:]] == ["login"]
 
 
 def test_no_build_records_images_that_ci_pushed_itself(repo, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no docker at all
     digests = {p: publish_image(f"example/{p}", "ci-42") for p in PROCESSES}
-    release = run_release(context(repo), "ci-42", build_images=False)
+    release = run_release(dev_context(repo), "ci-42", build_images=False)
     assert release.digests() == digests
 
 
@@ -175,7 +161,7 @@ def test_no_build_names_an_image_that_is_missing(repo, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     publish_image("example/web", "ci-42")
     with pytest.raises(ConfigError) as refused:
-        run_release(context(repo), "ci-42", build_images=False)
+        run_release(dev_context(repo), "ci-42", build_images=False)
     assert refused.value.lines[0].startswith(
         f"image example/worker:ci-42 is not in ECR ({REGISTRY}); push it first"
     )
@@ -209,10 +195,10 @@ def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
 
 
 def test_plan_refuses_an_image_tag_other_than_the_released_one(repo, docker):
-    run_release(context(repo), "v1")
+    run_release(dev_context(repo), "v1")
     build(repo, ["dev"])
     with pytest.raises(ConfigError) as refused:
-        run_plan(context(repo), [], image_tag="v2")
+        run_plan(dev_context(repo), [], image_tag="v2")
     assert refused.value.lines[0].startswith(
         "build/dev/release.json pins the images of release v1; image tag v2 would change nothing"
     )

@@ -6,24 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from factorstack.build import build
 from factorstack.cli import main
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.bootstrap_stack import outputs_of
-from factorstack.deploy.context import Context
 from factorstack.deploy.plan import run_plan
-from factorstack.deploy.stack_state import Timing
 from factorstack.local_aws.server import LocalAws
 from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION
+from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context
 from tests.templates.helpers import edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 
-FAST = Timing(timeout=60.0, poll=0.05)
 STACK = "AWS::CloudFormation::Stack"
 NESTED = {  # the 7 nested stacks of the sample app
     "NetworkStack",
@@ -36,16 +32,6 @@ NESTED = {  # the 7 nested stacks of the sample app
 }
 
 
-def context(root: Path) -> Context:
-    return Context(
-        root=root,
-        environment="dev",
-        console=Console(record=True, width=200),
-        timing=FAST,
-        change_set_timing=FAST,
-    )
-
-
 def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,13 +39,13 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     root = copy_sample(tmp_path / "repo")
     edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
     build(root, ["dev"])
-    run_bootstrap(context(root))
+    run_bootstrap(dev_context(root))
 
     assert main(["local-images", "dev", "--root", str(root), "--tag", "v1"]) == 0
     assert main(["release", "dev", "--root", str(root), "--no-build", "--tag", "v1"]) == 0
     build(root, ["dev"])  # the task definitions now pin the released digests
 
-    planned = run_plan(context(root), [])
+    planned = run_plan(dev_context(root), [])
     assert planned.changed and planned.record is not None and planned.review is not None
     assert planned.record.change_set_type == "CREATE"
     nested = [
@@ -70,12 +56,12 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     assert sorted(row.logical_id for row in nested) == sorted(NESTED)
     assert {row.action for row in nested} == {"Add"}
 
-    stack = run_apply(context(root))
+    stack = run_apply(dev_context(root))
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = outputs_of(stack)
     assert outputs.get("AppUrl")
     assert outputs["WebServiceName"] == "web"
     assert outputs["ImageTag"] == "v1"
 
-    again = run_plan(context(root), [])
+    again = run_plan(dev_context(root), [])
     assert not again.changed
