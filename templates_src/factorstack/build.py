@@ -188,7 +188,9 @@ def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
         temporary.replace(folder / MANIFEST_FILE)
 
 
-def build(root: Path, only: list[str] | None = None, lint: bool = True) -> BuildReport:
+def build(
+    root: Path, only: list[str] | None = None, lint: bool = True, lint_jobs: int = 1
+) -> BuildReport:
     """Validate config, render, check limits, lint what changed, then write atomically."""
     out = root / BUILD_DIR
     loaded = [with_release(item, out) for item in load_environments(root, only)]
@@ -213,7 +215,8 @@ def build(root: Path, only: list[str] | None = None, lint: bool = True) -> Build
             _write_set(folder, env, out / env.name)
             names = set(env.changed) | {ROOT_FILE}
             to_lint.extend(folder / name for name in sorted(names))
-        findings = lint_templates(to_lint, [e.loaded.model.region for e in pending]) if lint else []
+        regions = [e.loaded.model.region for e in pending]
+        findings = lint_templates(to_lint, regions, jobs=lint_jobs) if lint else []
         if findings:
             rejected = out / REJECTED_DIR
             shutil.rmtree(rejected, ignore_errors=True)

@@ -28,7 +28,9 @@ class _Parser(argparse.ArgumentParser):
 def _command_build(args: argparse.Namespace) -> int:
     from factorstack.build import build
 
-    report = build(Path(args.root), args.environments or None, lint=not args.no_lint)
+    report = build(
+        Path(args.root), args.environments or None, lint=not args.no_lint, lint_jobs=args.lint_jobs
+    )
     for env in report.environments:
         state = "written" if env.changed else "unchanged"
         total = sum(env.resources.values())
@@ -69,7 +71,7 @@ def _command_lint(args: argparse.Namespace) -> int:
         regions.append(region)
     if not paths:
         raise UserError(f"{folder}: no templates (run `make templates` first)")
-    findings = lint_templates(paths, regions)
+    findings = lint_templates(paths, regions, jobs=args.lint_jobs)
     if findings:
         raise BuildError(*(str(f) for f in findings), f"cfn-lint: {len(findings)} finding(s)")
     print(f"cfn-lint: {len(paths)} templates clean")
@@ -81,6 +83,16 @@ def _command_schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(json_schemas(), indent=2, sort_keys=True))
     return EXIT_OK
+
+
+def _lint_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lint-jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="cfn-lint in N processes (default 1: one call for every template)",
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -96,9 +108,11 @@ def make_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="render, check and lint build/ENV/ (all by default)")
     build.add_argument("environments", nargs="*", metavar="ENV")
     build.add_argument("--no-lint", action="store_true", help="skip cfn-lint (not for CI)")
+    _lint_jobs(build)
     build.set_defaults(func=_command_build)
 
     lint = commands.add_parser("lint", help="cfn-lint every template under build/")
+    _lint_jobs(lint)
     lint.set_defaults(func=_command_lint)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the config files")

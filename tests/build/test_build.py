@@ -36,10 +36,12 @@ class LintRecorder:
 
     def __init__(self, findings: list[LintFinding] | None = None) -> None:
         self.calls: list[list[Path]] = []
+        self.jobs: list[int] = []
         self.findings = findings or []
 
-    def __call__(self, paths: list[Path], regions: list[str]) -> list[LintFinding]:
+    def __call__(self, paths: list[Path], regions: list[str], jobs: int = 1) -> list[LintFinding]:
         self.calls.append(list(paths))
+        self.jobs.append(jobs)
         return self.findings
 
 

@@ -45,3 +45,15 @@ def test_lint_reports_file_line_rule_and_message(tmp_path: Path):
     findings = lint_templates([broken], ["eu-west-1"])
     assert [(f.rule, f.line) for f in findings] == [("E3002", 7)]
     assert str(findings[0]).startswith(f"{broken}:7 E3002 ")
+
+
+def test_lint_in_two_processes_finds_exactly_what_one_call_finds(tmp_path: Path):
+    templates = []
+    for index in range(3):
+        path = tmp_path / f"t{index}.json"
+        resources = {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Nope": index}}}
+        path.write_text(json.dumps({"Resources": resources}, indent=2))
+        templates.append(path)
+    one_call = lint_templates(templates, ["eu-west-1"])
+    assert {f.file for f in one_call} == {str(p) for p in templates}
+    assert lint_templates(templates, ["eu-west-1"], jobs=2) == one_call

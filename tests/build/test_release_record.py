@@ -18,7 +18,7 @@ DIGESTS = {name: "sha256:" + str(i) * 64 for i, name in enumerate(["web", "worke
 
 @pytest.fixture(autouse=True)
 def no_lint(monkeypatch):
-    monkeypatch.setattr(build_module, "lint_templates", lambda paths, regions: [])
+    monkeypatch.setattr(build_module, "lint_templates", lambda paths, regions, jobs=1: [])
 
 
 def _release(processes=DIGESTS) -> Release:

@@ -47,4 +47,4 @@ def lint_assumed_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     deploy refuses a build that was never linted."""
     from factorstack import build
 
-    monkeypatch.setattr(build, "lint_templates", lambda paths, regions: [])
+    monkeypatch.setattr(build, "lint_templates", lambda paths, regions, jobs=1: [])
