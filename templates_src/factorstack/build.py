@@ -85,11 +85,7 @@ def with_release(loaded: LoadedEnvironment, out: Path) -> LoadedEnvironment:
     """The environment's model with the digests of its recorded release, if there is one."""
     model = loaded.model
     folder = out / model.environment
-    release = read_release(
-        folder,
-        [p.name for p in model.processes],
-        f"{BUILD_DIR}/{model.environment}/{RELEASE_FILE}",
-    )
+    release = read_release(folder, [p.name for p in model.processes])
     if release is None:
         return loaded
     return dataclasses.replace(

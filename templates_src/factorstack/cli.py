@@ -49,28 +49,20 @@ def _command_build(args: argparse.Namespace) -> int:
 
 def _command_lint(args: argparse.Namespace) -> int:
     from factorstack.build import BUILD_DIR, MANIFEST_FILE
+    from factorstack.deploy.build_output import load_build, verify_templates
     from factorstack.errors import BuildError
     from factorstack.lint import lint_templates
 
-    folder = Path(args.root) / BUILD_DIR
+    root = Path(args.root)
     paths: list[Path] = []
     regions: list[str] = []
-    for manifest_path in sorted(folder.glob(f"*/{MANIFEST_FILE}")):
-        try:
-            manifest = json.loads(manifest_path.read_text())
-            names, region = sorted(manifest["templates"]), str(manifest["region"])
-        except (OSError, ValueError, KeyError, TypeError):
-            raise UserError(f"{manifest_path}: unreadable (run `make templates`)") from None
-        for name in names:
-            path = manifest_path.parent / name
-            if not path.is_file():
-                raise UserError(
-                    f"{path}: listed in the manifest but missing (run `make templates`)"
-                )
-            paths.append(path)
-        regions.append(region)
+    for manifest in sorted((root / BUILD_DIR).glob(f"*/{MANIFEST_FILE}")):
+        built = load_build(root, manifest.parent.name)  # deploy's checks, deploy's messages
+        verify_templates(built)
+        paths.extend(built.folder / name for name in sorted(built.templates))
+        regions.append(built.target.region)
     if not paths:
-        raise UserError(f"{folder}: no templates (run `make templates` first)")
+        raise UserError(f"{root / BUILD_DIR}: no templates (run `make templates` first)")
     findings = lint_templates(paths, regions, jobs=args.lint_jobs)
     if findings:
         raise BuildError(*(str(f) for f in findings), f"cfn-lint: {len(findings)} finding(s)")

@@ -60,9 +60,11 @@ def write_release(folder: Path, release: Release) -> Path:
     return target
 
 
-def read_release(folder: Path, processes: list[str], shown_as: str) -> Release | None:
-    """The recorded release, or None when there is none; a broken record is a ConfigError."""
+def read_release(folder: Path, processes: list[str]) -> Release | None:
+    """The recorded release of build/ENV, or None when there is none; a broken record is a
+    ConfigError."""
     path = folder / RELEASE_FILE
+    shown_as = f"build/{folder.name}/{RELEASE_FILE}"
     if not path.is_file():
         return None
     fix = f"run `factorstack release {folder.name}` again"

@@ -116,9 +116,7 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
     cfn = clients.cloudformation
     bucket = artifacts_bucket(cfn, build.app, build.environment)
     discard_plan(build.folder)  # an older plan must never be applied after this point
-    release = read_release(
-        build.folder, list(build.processes), f"build/{build.environment}/{RELEASE_FILE}"
-    )
+    release = read_release(build.folder, list(build.processes))
     tag = image_tag or os.environ.get("IMAGE_TAG") or (release.tag if release else None)
     if release is not None and tag != release.tag:
         raise ConfigError(

@@ -22,13 +22,25 @@ MYSQL_PARAMETER_FAMILY = "mysql8.0"
 STORAGE_TYPE = "gp3"
 
 
-def _ingress_from_tasks(name: str, port: int, tasks: Ref) -> ec2.SecurityGroupRule:
-    return ec2.SecurityGroupRule(
-        IpProtocol="tcp",
-        FromPort=port,
-        ToPort=port,
-        SourceSecurityGroupId=tasks,
-        Description=f"{name} from the app's tasks only",
+def _security_group(
+    template: Template, model: AppModel, name: str, service: str, port: int, vpc: Ref, tasks: Ref
+) -> ec2.SecurityGroup:
+    """A data service's group: the app's tasks on the service's port, nothing else."""
+    return template.add_resource(
+        ec2.SecurityGroup(
+            name,
+            GroupDescription=f"{model.app} {model.environment} {service}",
+            VpcId=vpc,
+            SecurityGroupIngress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=port,
+                    ToPort=port,
+                    SourceSecurityGroupId=tasks,
+                    Description=f"{service} from the app's tasks only",
+                )
+            ],
+        )
     )
 
 
@@ -51,14 +63,7 @@ def _database(
             )
         )
     )
-    group = template.add_resource(
-        ec2.SecurityGroup(
-            "DatabaseSecurityGroup",
-            GroupDescription=f"{model.app} {model.environment} database",
-            VpcId=vpc,
-            SecurityGroupIngress=[_ingress_from_tasks("MySQL", db.port, tasks)],
-        )
-    )
+    group = _security_group(template, model, "DatabaseSecurityGroup", "MySQL", db.port, vpc, tasks)
     subnet_group = template.add_resource(
         rds.DBSubnetGroup(
             "DatabaseSubnetGroup",
@@ -138,14 +143,7 @@ def _cache(
             )
         )
     )
-    group = template.add_resource(
-        ec2.SecurityGroup(
-            "CacheSecurityGroup",
-            GroupDescription=f"{model.app} {model.environment} Redis",
-            VpcId=vpc,
-            SecurityGroupIngress=[_ingress_from_tasks("Redis", cache.port, tasks)],
-        )
-    )
+    group = _security_group(template, model, "CacheSecurityGroup", "Redis", cache.port, vpc, tasks)
     subnet_group = template.add_resource(
         cache_types.SubnetGroup(
             "CacheSubnetGroup",
