@@ -21,7 +21,7 @@ from typing import Any
 from factorstack import limits
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
-from factorstack.lint import lint_templates
+from factorstack.lint import lint_templates, own_rules_id
 from factorstack.release_record import RELEASE_FILE, read_release
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
@@ -128,8 +128,9 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def linter_id() -> str:
-    """Which cfn-lint checks the templates: a new version may find what the last one did not."""
-    return f"cfn-lint {importlib.metadata.version('cfn-lint')}"
+    """Which checks the templates passed: a new cfn-lint version or a change to our own rules
+    may find what the last one did not, so either re-lints every template."""
+    return f"cfn-lint {importlib.metadata.version('cfn-lint')} + {own_rules_id()}"
 
 
 def _changed_files(env: EnvironmentBuild, folder: Path, linted_by: str | None) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,21 @@ from pathlib import Path
 # contract of build/: deploy packages the children before any change set is made.
 IGNORED_RULES = ("W3002",)
 INCLUDED_RULES = ("I",)  # informational rules too, e.g. I3011 (stateful resource policies)
+# Our own rules (E9xxx, factorstack/lint_rules): AWS constraints cfn-lint's schemas miss. Given
+# as an import path, not a folder: cfn-lint imports a folder's files as loose top-level modules,
+# a package keeps its imports and is found wherever factorstack is installed.
+RULES_PACKAGE = "factorstack.lint_rules"
+RULES_FOLDER = Path(__file__).parent / "lint_rules"
+
+
+def own_rules_id() -> str:
+    """Our rules' version, from their source: a build that records which linter passed its
+    templates must record this too, or a new rule never sees unchanged templates. Reads the
+    files without importing them (importing pulls in cfn-lint, ~1 s)."""
+    digest = hashlib.sha256()
+    for source in sorted(RULES_FOLDER.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return f"factorstack-rules {digest.hexdigest()[:12]}"
 
 
 @dataclass(frozen=True)
@@ -23,17 +39,22 @@ class LintFinding:
         return f"{self.file}:{self.line} {self.rule} {self.message}"
 
 
-def _lint_in_one_call(paths: list[Path], regions: list[str]) -> list[LintFinding]:
+def _lint_in_one_call(
+    paths: list[Path], regions: list[str], own_rules: bool = True
+) -> list[LintFinding]:
     from cfnlint.api import ManualArgs, lint_by_config
 
-    matches = lint_by_config(
-        ManualArgs(
-            templates=[str(p) for p in paths],
-            regions=sorted(set(regions)),
-            include_checks=list(INCLUDED_RULES),
-            ignore_checks=list(IGNORED_RULES),
-        )
+    args = ManualArgs(
+        templates=[str(p) for p in paths],
+        regions=sorted(set(regions)),
+        include_checks=list(INCLUDED_RULES),
+        ignore_checks=list(IGNORED_RULES),
     )
+    if own_rules:
+        # ConfigMixIn reads append_rules from these arguments like the CLI's --append-rules;
+        # cfn-lint 1.58's ManualArgs type just does not declare the key.
+        args["append_rules"] = [RULES_PACKAGE]  # type: ignore[typeddict-unknown-key]
+    matches = lint_by_config(args)
     return [
         LintFinding(str(m.filename), m.linenumber, m.rule.id, m.message.replace("\n", " "))
         for m in matches
@@ -51,11 +72,14 @@ def _shares(paths: list[Path], jobs: int) -> list[list[Path]]:
     return [share for share in shares if share]
 
 
-def lint_templates(paths: list[Path], regions: list[str], jobs: int = 1) -> list[LintFinding]:
+def lint_templates(
+    paths: list[Path], regions: list[str], jobs: int = 1, own_rules: bool = True
+) -> list[LintFinding]:
     """Every finding for the given files; an empty list means clean.
 
-    One cfn-lint call by default. `jobs` > 1 forks that many workers after cfn-lint is
-    imported, one call each: cfn-lint validates one template at a time on one core.
+    One cfn-lint call by default, with cfn-lint's rules and ours (`own_rules=False` leaves ours
+    out, to measure them). `jobs` > 1 forks that many workers after cfn-lint is imported, one
+    call each: cfn-lint validates one template at a time on one core.
     """
     if not paths:
         return []
@@ -63,9 +87,11 @@ def lint_templates(paths: list[Path], regions: list[str], jobs: int = 1) -> list
 
     shares = _shares(paths, max(1, jobs))
     if len(shares) == 1:
-        findings = _lint_in_one_call(paths, regions)
+        findings = _lint_in_one_call(paths, regions, own_rules)
     else:
         with multiprocessing.get_context("fork").Pool(len(shares)) as pool:
-            results = pool.starmap(_lint_in_one_call, [(share, regions) for share in shares])
+            results = pool.starmap(
+                _lint_in_one_call, [(share, regions, own_rules) for share in shares]
+            )
         findings = [finding for result in results for finding in result]
     return sorted(set(findings), key=lambda f: (f.file, f.line, f.rule, f.message))

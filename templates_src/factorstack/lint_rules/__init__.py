@@ -1,0 +1,15 @@
+"""factorstack's own cfn-lint rules (E9xxx): AWS constraints cfn-lint's schemas do not check.
+
+lint.py hands this package's import path to cfn-lint (`append_rules`), which instantiates every
+rule class importable from here. One rule per module; a new rule is imported below.
+"""
+
+from __future__ import annotations
+
+from factorstack.lint_rules.fargate_stop_window import FargateStopWindow
+from factorstack.lint_rules.resource_names import ResourceNames
+from factorstack.lint_rules.security_group_descriptions import SecurityGroupRuleDescriptions
+
+RULES = (SecurityGroupRuleDescriptions, FargateStopWindow, ResourceNames)
+
+__all__ = ["RULES", "FargateStopWindow", "ResourceNames", "SecurityGroupRuleDescriptions"]
