@@ -17,7 +17,7 @@ def write_generated_app(root: Path, process_count: int) -> Path:
     for index in range(process_count - len(app["processes"])):
         app["processes"][f"worker-{index:03d}"] = {
             "docker": "docker/queue_worker",
-            "command": ["php", "artisan", "queue:work", f"--queue=q{index}", "--timeout=300"],
+            "command": ["php", "artisan", "queue:work", f"--queue=q{index}", "--timeout=90"],
         }
     (root / "app.yaml").write_text(yaml.safe_dump(app, sort_keys=False))
     shutil.rmtree(root / "environments", ignore_errors=True)

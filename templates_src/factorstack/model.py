@@ -106,7 +106,8 @@ class Network:
 
 @dataclass(frozen=True)
 class Database:
-    engine_version: str
+    engine_version: str  # a major version ("8.4") or an exact one ("8.4.7")
+    extended_support: bool
     name: str
     username: str
     instance_class: str
@@ -117,9 +118,15 @@ class Database:
     max_allocated_storage_gb: int
     port: int = MYSQL_PORT
 
+    @property
+    def major_version(self) -> str:
+        """The major version ("8.4" of "8.4.7"): what the parameter family and support follow."""
+        return ".".join(self.engine_version.split(".")[:2])
+
 
 @dataclass(frozen=True)
 class Cache:
+    engine: str  # "valkey" or "redis"
     engine_version: str
     node_type: str
     replicas: int

@@ -169,6 +169,33 @@ CASES = [
         "app.yaml: environment.DB_HOST: uses the database, but app.yaml declares none "
         "(add a `database:` section)",
     ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "command", ["php", "artisan", "queue:work", "--timeout=300"]),
+        "app.yaml: processes.worker.command: --timeout 300 is longer than Fargate's 120 s stop "
+        "window, so every deploy and scale-in kills jobs mid-way (use --timeout=110 or less and "
+        "split longer jobs)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "command", ["celery", "worker", "--timeout", "600"]),
+        "app.yaml: processes.worker.command: --timeout 600 is longer than Fargate's 120 s stop "
+        "window, so every deploy and scale-in kills jobs mid-way (use --timeout=110 or less and "
+        "split longer jobs)",
+    ),
+    (
+        "app.yaml",
+        _set("database", "engine_version", "8.0.43"),
+        "app.yaml: database.engine_version: MySQL 8.0 left RDS standard support on 2026-07-31 "
+        "and would bill Extended Support (use 8.4, or set `extended_support: true` to pay for it)",
+    ),
+    (
+        "environments/prod.yaml",
+        _delete("domain_name"),
+        "environments/prod.yaml: domain_name: is required with certificate_arn: browsers check "
+        "the certificate against the name the app answers at (add the domain the certificate "
+        "covers)",
+    ),
 ]
 
 

@@ -258,10 +258,10 @@ def test_web_serves_port_80_from_public():
 # --- worker --------------------------------------------------------------------------------------
 
 
-def test_worker_runs_queue_work_with_a_300_second_timeout():
+def test_worker_runs_queue_work_with_a_90_second_timeout():
     dockerfile = DOCKER / "queue_worker" / "Dockerfile"
     command = exec_form(arguments_of(dockerfile, "CMD")[-1])
-    assert command == ["php", "artisan", "queue:work", "--timeout=300"]
+    assert command == ["php", "artisan", "queue:work", "--timeout=90"]
     app = yaml.safe_load((ROOT / "app.yaml").read_text())
     assert app["processes"]["worker"]["command"] == command
 
@@ -331,3 +331,20 @@ def test_every_image_ships_the_rds_ca_bundle_that_app_yaml_names(folder):
     dockerfile = (ROOT / "docker" / folder / "Dockerfile").read_text()
     assert re.search(rf"^ADD --chmod=644 https://\S+ {re.escape(bundle)}$", dockerfile, re.M)
     assert app["environment"]["REDIS_SCHEME"] == "tls"
+
+
+def test_scheduled_tasks_take_a_lock_in_the_cache_before_they_run():
+    """Two schedulers overlap while a deploy stops the old task (up to Fargate's stop window):
+    each task takes a per-minute SET NX lock in the cache first, and skips when another holds
+    it or the cache cannot be reached (checked by hand against redis-server: the second run in
+    the same minute says "another scheduler runs this task this minute")."""
+    artisan = (ROOT / "sample-app" / "artisan").read_text()
+    lock = (ROOT / "sample-app" / "bootstrap" / "schedule_lock.php").read_text()
+    run = artisan[artisan.index("function schedule_run") :]
+    assert run.index("schedule_lock($name, $now)") < run.index("$task();")
+    assert "require __DIR__ . '/bootstrap/schedule_lock.php';" in artisan
+    assert "['SET', $key, $owner, 'NX', 'EX'" in lock
+    assert "getenv('REDIS_SCHEME') === 'tls'" in lock and "'AUTH', $password" in lock
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    assert app["environment"]["REDIS_SCHEME"] == "tls"
+    assert app["environment"]["REDIS_PASSWORD"] == {"secret": "cache", "key": "token"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.templates.helpers import resources_of_type, templates_of
+from tests.templates.helpers import edit_yaml, resources_of_type, templates_of
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 
@@ -30,31 +30,62 @@ def test_database_is_encrypted_private_and_snapshotted(data_templates, env):
     assert props["PubliclyAccessible"] is False
     assert props["EnableIAMDatabaseAuthentication"] is True
     assert props["Engine"] == "mysql"
-    assert props["EngineVersion"].count(".") == 2  # an exact version, not "8.0"
+    # The LTS major version: RDS applies minor upgrades without drift, never Extended Support.
+    assert props["EngineVersion"] == "8.4"
+    assert props["EngineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
     assert props["StorageType"] == "gp3"
     assert props["AllocatedStorage"] == "20"
     assert props["MaxAllocatedStorage"] == 250
     assert props["DBName"] == "example"
 
 
-def test_database_requires_tls(data_templates):
+def test_database_requires_tls_with_the_parameter_family_of_its_version(data_templates):
     group = data_templates["dev"]["Resources"]["DatabaseParameterGroup"]["Properties"]
     assert group["Parameters"] == {"require_secure_transport": "ON"}
+    assert group["Family"] == "mysql8.4"
+
+
+def test_an_exact_engine_version_keeps_cfn_lint_version_check(sample_root):
+    edit_yaml(sample_root / "app.yaml", lambda app: app["database"].update(engine_version="8.4.7"))
+    database = templates_of(sample_root, "dev")["data.json"]["Resources"]["Database"]
+    assert database["Properties"]["EngineVersion"] == "8.4.7"
+    assert "Metadata" not in database  # E3691 is waived only for a major-version prefix
+
+
+def test_extended_support_is_billed_only_when_asked_for(sample_root):
+    edit_yaml(
+        sample_root / "app.yaml",
+        lambda app: app["database"].update(engine_version="8.0", extended_support=True),
+    )
+    data = templates_of(sample_root, "dev")["data.json"]["Resources"]
+    assert data["Database"]["Properties"]["EngineLifecycleSupport"] == (
+        "open-source-rds-extended-support"
+    )
+    assert data["DatabaseParameterGroup"]["Properties"]["Family"] == "mysql8.0"
 
 
 def test_database_settings_follow_the_environment(data_templates):
     dev = data_templates["dev"]["Resources"]["Database"]["Properties"]
     prod = data_templates["prod"]["Resources"]["Database"]["Properties"]
-    assert (dev["MultiAZ"], dev["DeletionProtection"], dev["BackupRetentionPeriod"]) == (
-        False,
-        False,
-        1,
-    )
-    assert (prod["MultiAZ"], prod["DeletionProtection"], prod["BackupRetentionPeriod"]) == (
-        True,
-        True,
-        14,
-    )
+    assert (dev["MultiAZ"], dev["BackupRetentionPeriod"]) == (False, 1)
+    assert (prod["MultiAZ"], prod["BackupRetentionPeriod"]) == (True, 14)
+
+
+@pytest.mark.parametrize(("env", "wanted"), [("dev", "false"), ("prod", "true")])
+def test_deletion_protection_arrives_from_the_root_and_is_off_on_first_create(env, wanted):
+    """The root's parameter carries the environment's value; its metadata tells deploy to
+    create the database without protection (a failed create can roll back) and follow up."""
+    templates = templates_of(Path(__file__).resolve().parents[2], env)
+    data = templates["data.json"]
+    assert data["Resources"]["Database"]["Properties"]["DeletionProtection"] == {
+        "Ref": "DatabaseDeletionProtection"
+    }
+    root = templates["root.json"]
+    assert root["Parameters"]["DatabaseDeletionProtection"]["Default"] == wanted
+    passed = root["Resources"]["DataStack"]["Properties"]["Parameters"]
+    assert passed["DatabaseDeletionProtection"] == {"Ref": "DatabaseDeletionProtection"}
+    create_first = (root.get("Metadata") or {}).get("FactorstackCreateFirstWith")
+    assert create_first == ({"DatabaseDeletionProtection": "false"} if wanted == "true" else None)
 
 
 @pytest.mark.parametrize(
@@ -106,11 +137,12 @@ def test_master_credentials_come_from_the_secret_never_the_template(data_templat
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_redis_is_encrypted_with_an_auth_token_and_snapshots(data_templates, env):
+def test_cache_is_valkey_encrypted_with_an_auth_token_and_snapshots(data_templates, env):
     groups = resources_of_type(data_templates[env], "AWS::ElastiCache::ReplicationGroup")
     assert list(groups) == ["Cache"]
     cache = groups["Cache"]
     props = cache["Properties"]
+    assert (props["Engine"], props["EngineVersion"]) == ("valkey", "8.2")
     assert props["AtRestEncryptionEnabled"] is True
     assert props["TransitEncryptionEnabled"] is True
     assert "resolve:secretsmanager:${Secret}:SecretString:token" in json.dumps(props["AuthToken"])
@@ -118,7 +150,13 @@ def test_redis_is_encrypted_with_an_auth_token_and_snapshots(data_templates, env
     assert props["SnapshotRetentionLimit"] >= 1
 
 
-def test_redis_replicas_give_failover_only_where_configured(data_templates):
+def test_redis_stays_available_by_name(sample_root):
+    edit_yaml(sample_root / "app.yaml", lambda app: app.update(cache={"engine": "redis"}))
+    props = templates_of(sample_root, "dev")["data.json"]["Resources"]["Cache"]["Properties"]
+    assert (props["Engine"], props["EngineVersion"]) == ("redis", "7.1")
+
+
+def test_cache_replicas_give_failover_only_where_configured(data_templates):
     dev = data_templates["dev"]["Resources"]["Cache"]["Properties"]
     prod = data_templates["prod"]["Resources"]["Cache"]["Properties"]
     assert (dev["NumCacheClusters"], dev["AutomaticFailoverEnabled"]) == (1, False)

@@ -97,7 +97,8 @@ def test_a_certificate_changes_only_the_edge(sample_root: Path):
     changed = _changed_paths(
         sample_root,
         lambda d: d.update(
-            certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/abc-123"
+            certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/abc-123",
+            domain_name="dev.example.com",
         ),
     )
     assert {p.split("/")[0] for p in changed} == {"cluster.json"}

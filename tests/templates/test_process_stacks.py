@@ -121,7 +121,7 @@ def test_task_definition_is_fargate_sized_by_the_environment():
 def test_container_gets_config_from_parameters_secrets_and_plain_values(dev):
     task = _one(dev["process-worker.json"], "AWS::ECS::TaskDefinition")
     (container,) = task["ContainerDefinitions"]
-    assert container["Command"] == ["php", "artisan", "queue:work", "--timeout=300"]
+    assert container["Command"] == ["php", "artisan", "queue:work", "--timeout=90"]
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["LOG_CHANNEL"] == "stdout"
     assert environment["DB_CONNECTION"] == "mysql"

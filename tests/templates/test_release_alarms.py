@@ -51,7 +51,8 @@ def test_tasks_below_desired_watches_this_service_in_this_cluster():
             {"Name": "ServiceName", "Value": "worker"},
         ]
     (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
-    assert expression["Expression"] == "desired - running"
+    # No running series at all (every task failed to start) counts as zero, not as no data.
+    assert expression["Expression"] == "desired - FILL(running, 0)"
 
 
 def test_web_error_rate_and_unhealthy_targets_use_the_environment_thresholds():

@@ -170,8 +170,54 @@ def test_cluster_has_container_insights_and_retained_log_groups():
     cluster = templates_of(REPO, "prod")["cluster.json"]
     settings = cluster["Resources"]["Cluster"]["Properties"]["ClusterSettings"]
     assert settings == [{"Name": "containerInsights", "Value": "enabled"}]
-    group = cluster["Resources"]["WebLogGroup"]["Properties"]
-    assert group == {"LogGroupName": "/example/prod/web", "RetentionInDays": 365}
+    group = cluster["Resources"]["WebLogGroup"]
+    assert group["Properties"]["RetentionInDays"] == 365
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
+
+
+STACK_SUFFIX = {
+    "Fn::Select": [
+        0,
+        {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("file", "group", "prefix"),
+    [
+        ("cluster.json", "WebLogGroup", "/example/dev/web-"),
+        ("cluster.json", "SchedulerLogGroup", "/example/dev/scheduler-"),
+        ("network.json", "FlowLogsLogGroup", "/example/dev/vpc-flow-logs-"),
+    ],
+)
+def test_retained_log_groups_get_a_new_name_with_every_create(file, group, prefix):
+    """A retained group outlives a deleted environment: a fixed name would make the next
+    create of that environment fail with "already exists"."""
+    name = templates_of(REPO, "dev")[file]["Resources"][group]["Properties"]["LogGroupName"]
+    assert name == {"Fn::Sub": [f"{prefix}${{StackSuffix}}", {"StackSuffix": STACK_SUFFIX}]}
+
+
+def test_no_retained_resource_has_a_fixed_name():
+    """The same rule for every template of every environment: Retain-type resources are named
+    by CloudFormation or carry the stack's suffix."""
+    name_properties = {
+        "AWS::Logs::LogGroup": "LogGroupName",
+        "AWS::SecretsManager::Secret": "Name",
+        "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+        "AWS::ElastiCache::ReplicationGroup": "ReplicationGroupId",
+        "AWS::S3::Bucket": "BucketName",
+    }
+    for env in ("dev", "staging", "prod"):
+        for file, template in templates_of(REPO, env).items():
+            for logical_id, resource in template["Resources"].items():
+                if resource.get("DeletionPolicy") not in {"Retain", "RetainExceptOnCreate"}:
+                    continue
+                name = resource.get("Properties", {}).get(name_properties.get(resource["Type"]))
+                assert not isinstance(name, str), f"{env}/{file}: {logical_id} is named {name}"
 
 
 def test_load_balancer_may_only_reach_the_tasks_on_their_port():
@@ -202,8 +248,10 @@ def test_app_url_is_the_domain_when_the_environment_names_one(sample_root):
     from factorstack.build import build
     from tests.templates.helpers import edit_yaml
 
+    outputs = templates_of(sample_root, "dev")["cluster.json"]["Outputs"]
+    assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "http://${LoadBalancer.DNSName}"}
     outputs = templates_of(sample_root, "prod")["cluster.json"]["Outputs"]
-    assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "https://${LoadBalancer.DNSName}"}
+    assert outputs["AppUrl"]["Value"] == "https://example.com"  # a certificate needs a domain
     edit_yaml(
         sample_root / "environments/prod.yaml", lambda d: d.update(domain_name="app.example.com")
     )
@@ -221,7 +269,19 @@ def test_flow_logs_role_is_scoped_to_its_log_group_and_this_account():
     prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
     assert {tuple(s["Action"]): s["Resource"] for s in statements} == {
         ("logs:CreateLogStream", "logs:PutLogEvents"): [
-            {"Fn::Sub": f"{prefix}/example/dev/vpc-flow-logs:log-stream:*"}
+            {
+                "Fn::Sub": [
+                    f"{prefix}/example/dev/vpc-flow-logs-${{StackSuffix}}:log-stream:*",
+                    {"StackSuffix": STACK_SUFFIX},
+                ]
+            }
         ],
-        ("logs:DescribeLogStreams",): [{"Fn::Sub": f"{prefix}/example/dev/vpc-flow-logs:*"}],
+        ("logs:DescribeLogStreams",): [
+            {
+                "Fn::Sub": [
+                    f"{prefix}/example/dev/vpc-flow-logs-${{StackSuffix}}:*",
+                    {"StackSuffix": STACK_SUFFIX},
+                ]
+            }
+        ],
     }

@@ -30,6 +30,12 @@ FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+# MySQL major versions past RDS standard support (end dates from AWS's RDS MySQL release
+# calendar): running one bills RDS Extended Support, so it takes `extended_support: true`.
+MYSQL_PAST_STANDARD_SUPPORT = {"8.0": "2026-07-31"}
+# Fargate stops a task at most 120 s after SIGTERM; a job needs some of that to finish and exit.
+FARGATE_STOP_TIMEOUT_SECONDS = 120
+SHUTDOWN_MARGIN_SECONDS = 10
 # /23 at most: cut into 16 subnets, each is still the /27 a load balancer needs.
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 23
 
@@ -70,9 +76,50 @@ def _name_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
             )
 
 
+def job_timeout(command: list[str] | tuple[str, ...] | None) -> int | None:
+    """The `--timeout N` / `--timeout=N` a queue worker's command gives its jobs, if any."""
+    words = list(command or [])
+    for index, word in enumerate(words):
+        value = None
+        if word.startswith("--timeout="):
+            value = word.split("=", 1)[1]
+        elif word == "--timeout" and index + 1 < len(words):
+            value = words[index + 1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return None
+
+
+def _runtime_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
+    """What AWS accepts but the app would suffer from at run time."""
+    longest = FARGATE_STOP_TIMEOUT_SECONDS - SHUTDOWN_MARGIN_SECONDS
+    for name, spec in app.processes.items():
+        timeout = job_timeout(spec.command)
+        if timeout is not None and timeout > longest:
+            yield (
+                app_file,
+                f"processes.{name}.command",
+                f"--timeout {timeout} is longer than Fargate's {FARGATE_STOP_TIMEOUT_SECONDS} s "
+                f"stop window, so every deploy and scale-in kills jobs mid-way "
+                f"(use --timeout={longest} or less and split longer jobs)",
+            )
+    database = app.database
+    if database is not None and not database.extended_support:
+        major = ".".join(database.engine_version.split(".")[:2])
+        ended = MYSQL_PAST_STANDARD_SUPPORT.get(major)
+        if ended:
+            yield (
+                app_file,
+                "database.engine_version",
+                f"MySQL {major} left RDS standard support on {ended} and would bill Extended "
+                "Support (use 8.4, or set `extended_support: true` to pay for it)",
+            )
+
+
 def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     """References inside app.yaml: parameters, secrets and services used must be declared."""
     yield from _name_problems(app, app_file)
+    yield from _runtime_problems(app, app_file)
     balanced = [name for name, spec in app.processes.items() if spec.port is not None]
     for extra in balanced[1:]:
         yield (
@@ -179,6 +226,13 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
             "certificate_arn",
             f"the certificate must be in the environment's region {env.region} "
             "(use one from there)",
+        )
+    if env.certificate_arn and not env.domain_name:
+        yield (
+            env_file,
+            "domain_name",
+            "is required with certificate_arn: browsers check the certificate against the "
+            "name the app answers at (add the domain the certificate covers)",
         )
     if env.role_arn and f"::{env.account}:" not in env.role_arn:
         yield (env_file, "role_arn", f"the role must belong to account {env.account}")

@@ -58,14 +58,40 @@ class ProcessSpec(Strict):
 
 class DatabaseSpec(Strict):
     engine: Literal["mysql"] = "mysql"
-    engine_version: str = Field(default="8.0.43", pattern=r"^8\.0\.\d+$")
+    engine_version: str = Field(
+        default="8.4",
+        pattern=r"^8\.[04](\.\d+)?$",
+        description="MySQL major version (8.4, the LTS line), or an exact one such as 8.4.7. "
+        "A major version alone lets RDS apply minor upgrades without drift.",
+    )
+    extended_support: bool = Field(
+        default=False,
+        description="Keep running a major version past RDS standard support (billed as RDS "
+        "Extended Support). Off: such a version is refused instead of billed.",
+    )
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", description="Schema created.")
     username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 
 
+# The engine version each cache engine gets unless app.yaml names one.
+CACHE_ENGINE_VERSIONS = {"valkey": "8.2", "redis": "7.1"}
+
+
 class CacheSpec(Strict):
-    engine: Literal["redis"] = "redis"
-    engine_version: str = Field(default="7.1", pattern=r"^\d+\.\d+$")
+    engine: Literal["valkey", "redis"] = Field(
+        default="valkey",
+        description="valkey (Redis-compatible, open source, priced below Redis OSS on "
+        "ElastiCache) or redis (Redis OSS 7.1 is the last version ElastiCache offers).",
+    )
+    engine_version: str | None = Field(
+        default=None,
+        pattern=r"^\d+\.\d+$",
+        description="Major.minor; default: valkey 8.2, redis 7.1.",
+    )
+
+    @property
+    def version(self) -> str:
+        return self.engine_version or CACHE_ENGINE_VERSIONS[self.engine]
 
 
 class ParameterRef(Strict):

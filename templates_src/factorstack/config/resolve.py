@@ -96,6 +96,7 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         settings = env.database
         database = Database(
             engine_version=app.database.engine_version,
+            extended_support=app.database.extended_support,
             name=app.database.name,
             username=app.database.username,
             instance_class=settings.instance_class,
@@ -108,7 +109,8 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
     cache = None
     if app.cache is not None:
         cache = Cache(
-            engine_version=app.cache.engine_version,
+            engine=app.cache.engine,
+            engine_version=app.cache.version,
             node_type=env.cache.node_type,
             replicas=env.cache.replicas,
             snapshot_retention_days=env.cache.snapshot_retention_days,

@@ -1,7 +1,8 @@
 """Alarms that mean "this release is broken", wired into a service's deployment so that ECS
 rolls the deployment back when one fires. Thresholds come from the environment file.
 
-Every service: tasks below the desired count (tasks that keep stopping). A load-balanced
+Every service: tasks below the desired count (tasks that keep stopping); no running series
+at all (no task has run yet) counts as zero running, not as missing data. A load-balanced
 service also: the share of 5xx answers, and targets failing the health check.
 """
 
@@ -80,7 +81,7 @@ def add_release_alarms(
                         "running", "ECS/ContainerInsights", "RunningTaskCount", "Average", service
                     ),
                     cw.MetricDataQuery(
-                        Id="missing", Expression="desired - running", ReturnData=True
+                        Id="missing", Expression="desired - FILL(running, 0)", ReturnData=True
                     ),
                 ],
                 **periods,

@@ -12,7 +12,13 @@ from troposphere import elasticloadbalancingv2 as elb
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel, Process
-from factorstack.stacks.common import add_output, add_parameter, new_template, retain
+from factorstack.stacks.common import (
+    add_output,
+    add_parameter,
+    new_template,
+    retain,
+    unique_name,
+)
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTP_PORT, HTTPS_PORT = 80, 443
@@ -21,8 +27,13 @@ HEALTH_CHECK_INTERVAL_SECONDS = 15
 DEREGISTRATION_DELAY_SECONDS = "30"
 
 
-def log_group_name(model: AppModel, process: Process) -> str:
-    return f"/{model.app}/{model.environment}/{process.name}"
+def log_group_prefix(model: AppModel, process: Process) -> str:
+    return f"/{model.app}/{model.environment}/{process.name}-"
+
+
+def log_group_name(model: AppModel, process: Process) -> Sub:
+    """`/APP/ENV/PROCESS-` and this stack's suffix: see common.unique_name."""
+    return unique_name(log_group_prefix(model, process))
 
 
 def _load_balancer(

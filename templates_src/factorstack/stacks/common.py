@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from troposphere import AWSObject, Output, Parameter, Sub, Template
+from troposphere import AWSObject, Output, Parameter, Ref, Select, Split, Sub, Template
 
 CHILD_TEMPLATE_FORMAT_VERSION = "2010-09-09"
 
@@ -35,8 +35,40 @@ def retain(resource: AWSObject, policy: str = "Retain") -> AWSObject:
     return resource
 
 
-def arn(service: str, resource: str, *, regional: bool = True, account: bool = True) -> Sub:
-    """An exact ARN in this stack's partition, region and account (never `arn:aws:` spelled)."""
+def arn(
+    service: str,
+    resource: str,
+    *,
+    regional: bool = True,
+    account: bool = True,
+    **variables: object,
+) -> Sub:
+    """An exact ARN in this stack's partition, region and account (never `arn:aws:` spelled);
+    `variables` fill `${NAME}`s of the resource part, e.g. a unique_name's suffix."""
     region = "${AWS::Region}" if regional else ""
     owner = "${AWS::AccountId}" if account else ""
-    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:{owner}:{resource}")
+    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:{owner}:{resource}", **variables)
+
+
+STACK_SUFFIX = "StackSuffix"
+
+
+def stack_suffix() -> Select:
+    """The first 8 hex digits of this stack's id: different for every create of a stack."""
+    return Select(0, Split("-", Select(2, Split("/", Ref("AWS::StackId")))))
+
+
+def unique_name(prefix: str) -> Sub:
+    """`PREFIX` + this stack's suffix, for retained resources that need a readable name.
+
+    A retained resource outlives a deleted stack; with a fixed name the next create of the
+    same environment would fail with "already exists".
+    """
+    return Sub(f"{prefix}${{{STACK_SUFFIX}}}", **{STACK_SUFFIX: stack_suffix()})
+
+
+# Root template Metadata key: root parameters whose first create uses another value than the
+# environment's (the parameter's Default), e.g. deletion protection that would block the
+# rollback of a failed first create. Deploy creates with these values, then updates to the
+# Defaults in a follow-up change set.
+CREATE_FIRST_WITH = "FactorstackCreateFirstWith"

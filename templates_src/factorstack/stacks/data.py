@@ -1,5 +1,6 @@
-"""Data stack: RDS MySQL and ElastiCache Redis in the isolated subnets, each with a generated
-secret, encrypted at rest and in transit, reachable only from the app's tasks on its own port.
+"""Data stack: RDS MySQL and ElastiCache (Valkey or Redis) in the isolated subnets, each with a
+generated secret, encrypted at rest and in transit, reachable only from the app's tasks on its
+own port.
 
 Both keep their data: Snapshot on replacement and deletion; secrets are retained.
 """
@@ -8,18 +9,30 @@ from __future__ import annotations
 
 import json
 
-from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, rds, secretsmanager
+from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, ec2, rds, secretsmanager
 from troposphere import elasticache as cache_types
 
 from factorstack.model import AppModel, Cache, Database
 from factorstack.stacks.common import add_output, add_parameter, new_template, retain
 
-# Characters RDS refuses in a master password and Redis in an auth token.
+ENGINE_NAMES = {"valkey": "Valkey", "redis": "Redis"}
+# Characters RDS refuses in a master password and ElastiCache in an auth token.
 PASSWORD_EXCLUDED_CHARACTERS = "\"@/\\'`"
 PASSWORD_LENGTH = 32
 AUTH_TOKEN_LENGTH = 64
-MYSQL_PARAMETER_FAMILY = "mysql8.0"
 STORAGE_TYPE = "gp3"
+# Standard support only: a major version past its end of standard support fails to create
+# instead of silently billing RDS Extended Support.
+LIFECYCLE_STANDARD = "open-source-rds-extended-support-disabled"
+LIFECYCLE_EXTENDED = "open-source-rds-extended-support"
+# Passed by the root. A first create runs with "false" so that a failed create can roll back
+# (deletion protection would block the delete of the new database: ROLLBACK_FAILED); apply
+# then turns it on in a follow-up update.
+DELETION_PROTECTION_PARAMETER = "DatabaseDeletionProtection"
+
+
+def mysql_parameter_family(db: Database) -> str:
+    return f"mysql{db.major_version}"
 
 
 def _security_group(
@@ -37,7 +50,7 @@ def _security_group(
                     FromPort=port,
                     ToPort=port,
                     SourceSecurityGroupId=tasks,
-                    Description=f"{service} from the app's tasks only",
+                    Description=f"{service} from the app tasks only",
                 )
             ],
         )
@@ -63,6 +76,14 @@ def _database(
             )
         )
     )
+    deletion_protection = template.add_parameter(
+        Parameter(
+            DELETION_PROTECTION_PARAMETER,
+            Type="String",
+            AllowedValues=["true", "false"],
+            Description="RDS deletion protection (false while the stack is first created).",
+        )
+    )
     group = _security_group(template, model, "DatabaseSecurityGroup", "MySQL", db.port, vpc, tasks)
     subnet_group = template.add_resource(
         rds.DBSubnetGroup(
@@ -75,7 +96,7 @@ def _database(
         rds.DBParameterGroup(
             "DatabaseParameterGroup",
             Description=f"{model.app} {model.environment}: TLS required",
-            Family=MYSQL_PARAMETER_FAMILY,
+            Family=mysql_parameter_family(db),
             Parameters={"require_secure_transport": "ON"},
         )
     )
@@ -85,6 +106,11 @@ def _database(
                 "Database",
                 Engine="mysql",
                 EngineVersion=db.engine_version,
+                EngineLifecycleSupport=(
+                    LIFECYCLE_EXTENDED if db.extended_support else LIFECYCLE_STANDARD
+                ),
+                # A new major version is a reviewed change: the data-loss guard names it.
+                AllowMajorVersionUpgrade=True,
                 DBInstanceClass=db.instance_class,
                 DBName=db.name,
                 MasterUsername=Sub(
@@ -102,7 +128,7 @@ def _database(
                 EnableIAMDatabaseAuthentication=True,
                 PubliclyAccessible=False,
                 MultiAZ=db.multi_az,
-                DeletionProtection=db.deletion_protection,
+                DeletionProtection=Ref(deletion_protection),
                 BackupRetentionPeriod=db.backup_retention_days,
                 CopyTagsToSnapshot=True,
                 AutoMinorVersionUpgrade=True,
@@ -113,6 +139,11 @@ def _database(
             policy="Snapshot",
         )
     )
+    if db.engine_version == db.major_version:
+        # AWS accepts a major-version prefix (and matches it by prefix in drift detection);
+        # cfn-lint's E3691 knows exact versions only. The plan's preflight checks the prefix
+        # against the versions RDS offers in the region.
+        database.Metadata = {"cfn-lint": {"config": {"ignore_checks": ["E3691"]}}}
     template.add_resource(
         secretsmanager.SecretTargetAttachment(
             "DatabaseSecretAttachment",
@@ -133,7 +164,7 @@ def _cache(
         retain(
             secretsmanager.Secret(
                 "CacheSecret",
-                Description=f"{model.app} {model.environment} Redis auth token",
+                Description=f"{model.app} {model.environment} cache auth token",
                 GenerateSecretString=secretsmanager.GenerateSecretString(
                     SecretStringTemplate="{}",
                     GenerateStringKey="token",
@@ -143,7 +174,10 @@ def _cache(
             )
         )
     )
-    group = _security_group(template, model, "CacheSecurityGroup", "Redis", cache.port, vpc, tasks)
+    engine_name = ENGINE_NAMES[cache.engine]
+    group = _security_group(
+        template, model, "CacheSecurityGroup", engine_name, cache.port, vpc, tasks
+    )
     subnet_group = template.add_resource(
         cache_types.SubnetGroup(
             "CacheSubnetGroup",
@@ -156,8 +190,8 @@ def _cache(
         retain(
             cache_types.ReplicationGroup(
                 "Cache",
-                ReplicationGroupDescription=f"{model.app} {model.environment} Redis",
-                Engine="redis",
+                ReplicationGroupDescription=f"{model.app} {model.environment} {engine_name}",
+                Engine=cache.engine,
                 EngineVersion=cache.engine_version,
                 CacheNodeType=cache.node_type,
                 NumCacheClusters=1 + cache.replicas,
@@ -178,17 +212,17 @@ def _cache(
         )
     )
     add_output(
-        template, "CacheHost", GetAtt(replication_group, "PrimaryEndPoint.Address"), "Redis host."
+        template, "CacheHost", GetAtt(replication_group, "PrimaryEndPoint.Address"), "Cache host."
     )
     add_output(
-        template, "CachePort", GetAtt(replication_group, "PrimaryEndPoint.Port"), "Redis port."
+        template, "CachePort", GetAtt(replication_group, "PrimaryEndPoint.Port"), "Cache port."
     )
-    add_output(template, "CacheSecretArn", Ref(secret), "Redis auth token under key `token`.")
+    add_output(template, "CacheSecretArn", Ref(secret), "Cache auth token under key `token`.")
 
 
 def build_data(model: AppModel) -> Template:
     """Model in, data template out; only the services app.yaml declares are present."""
-    template = new_template(f"{model.app} {model.environment}: MySQL and Redis, isolated")
+    template = new_template(f"{model.app} {model.environment}: database and cache, isolated")
     vpc = Ref(add_parameter(template, "VpcId", "VPC of the app.", "AWS::EC2::VPC::Id"))
     subnets = Ref(add_parameter(template, "IsolatedSubnetIds", "Comma-separated subnets."))
     tasks = Ref(

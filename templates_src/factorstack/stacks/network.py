@@ -13,7 +13,15 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Tags, Template, ec2, 
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel
-from factorstack.stacks.common import add_output, arn, new_template, retain
+from factorstack.stacks.common import (
+    STACK_SUFFIX,
+    add_output,
+    arn,
+    new_template,
+    retain,
+    stack_suffix,
+    unique_name,
+)
 
 FLOW_LOGS_GROUP = "FlowLogsLogGroup"
 
@@ -38,19 +46,20 @@ def _subnet(template: Template, tier: str, zone: int, vpc: ec2.VPC, cidr: str) -
 
 
 def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
+    prefix = f"/{model.app}/{model.environment}/vpc-flow-logs-"
     group = template.add_resource(
         retain(
             LogGroup(
                 FLOW_LOGS_GROUP,
-                LogGroupName=f"/{model.app}/{model.environment}/vpc-flow-logs",
+                LogGroupName=unique_name(prefix),
                 RetentionInDays=model.log_retention_days,
             )
         )
     )
-    group_arn = arn("logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs:*")
-    streams_arn = arn(
-        "logs", f"log-group:/{model.app}/{model.environment}/vpc-flow-logs:log-stream:*"
-    )
+    name = f"{prefix}${{{STACK_SUFFIX}}}"
+    suffix = {STACK_SUFFIX: stack_suffix()}
+    group_arn = arn("logs", f"log-group:{name}:*", **suffix)
+    streams_arn = arn("logs", f"log-group:{name}:log-stream:*", **suffix)
     role = template.add_resource(
         iam.Role(
             "FlowLogsRole",

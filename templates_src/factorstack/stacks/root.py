@@ -11,8 +11,8 @@ from troposphere import GetAtt, Join, Output, Parameter, Ref, Template, cloudfor
 from factorstack.model import AppModel, Process
 from factorstack.stacks.autoscaling import build_autoscaling, service_name_parameter
 from factorstack.stacks.cluster import build_cluster
-from factorstack.stacks.common import new_template
-from factorstack.stacks.data import build_data
+from factorstack.stacks.common import CREATE_FIRST_WITH, new_template
+from factorstack.stacks.data import DELETION_PROTECTION_PARAMETER, build_data
 from factorstack.stacks.network import build_network
 from factorstack.stacks.process import build_process, data_inputs, uses_image_tag
 
@@ -37,6 +37,23 @@ def _child(
     stack.DeletionPolicy = "Delete"
     stack.UpdateReplacePolicy = "Delete"
     return root.add_resource(stack)
+
+
+def _deletion_protection(root: Template, wanted: bool) -> Parameter:
+    """The database's deletion protection: the environment's value, off during a first create."""
+    parameter = root.add_parameter(
+        Parameter(
+            DELETION_PROTECTION_PARAMETER,
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true" if wanted else "false",
+            Description="RDS deletion protection; deploy creates the database without it and "
+            "turns it on right after (a failed first create can then roll back).",
+        )
+    )
+    if wanted:
+        root.set_metadata({CREATE_FIRST_WITH: {DELETION_PROTECTION_PARAMETER: "false"}})
+    return parameter
 
 
 def _output(stack: cloudformation.Stack, name: str) -> GetAtt:
@@ -73,16 +90,16 @@ def build_stack_set(model: AppModel) -> dict[str, Template]:
     data = None
     if model.database is not None or model.cache is not None:
         templates["data.json"] = build_data(model)
-        data = _child(
-            root,
-            "DataStack",
-            "data.json",
-            {
-                "VpcId": _output(network, "VpcId"),
-                "IsolatedSubnetIds": _output(network, "IsolatedSubnetIds"),
-                "ServiceSecurityGroupId": _output(cluster, "ServiceSecurityGroupId"),
-            },
-        )
+        data_parameters: dict[str, object] = {
+            "VpcId": _output(network, "VpcId"),
+            "IsolatedSubnetIds": _output(network, "IsolatedSubnetIds"),
+            "ServiceSecurityGroupId": _output(cluster, "ServiceSecurityGroupId"),
+        }
+        if model.database is not None:
+            data_parameters[DELETION_PROTECTION_PARAMETER] = Ref(
+                _deletion_protection(root, model.database.deletion_protection)
+            )
+        data = _child(root, "DataStack", "data.json", data_parameters)
 
     services: dict[str, cloudformation.Stack] = {}
     for process in model.processes:
