@@ -136,3 +136,156 @@ def event(
 def client_error(code: str, message: str, status: int = 400) -> dict[str, Any]:
     """kwargs for Stubber.add_client_error."""
     return {"service_error_code": code, "service_message": message, "http_status_code": status}
+
+
+# The account preflight's answers (shapes from each service's API reference).
+
+
+def ssm_arn(name: str) -> str:
+    return f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name.lstrip('/')}"
+
+
+def secret_arn(name: str) -> str:
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
+
+
+def get_parameters(found: list[str], invalid: list[str]) -> dict[str, Any]:
+    """GetParameters: names that exist (with a value), and the requested ones that do not
+    (AWS leaves InvalidParameters out when there are none)."""
+    body: dict[str, Any] = {
+        "Parameters": [
+            {
+                "Name": name,
+                "Type": "SecureString",
+                "Value": "AQICAHh-encrypted-blob",
+                "Version": 1,
+                "LastModifiedDate": T0,
+                "ARN": ssm_arn(name),
+                "DataType": "text",
+            }
+            for name in found
+        ],
+    }
+    if invalid:
+        body["InvalidParameters"] = invalid
+    return body
+
+
+def describe_secret(name: str, deleted: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "ARN": secret_arn(name),
+        "Name": name,
+        "LastChangedDate": T0,
+        "VersionIdsToStages": {UUID: ["AWSCURRENT"]},
+        "CreatedDate": T0,
+    }
+    if deleted:
+        body["DeletedDate"] = T0 + timedelta(days=1)
+    return body
+
+
+def secret_value(name: str, secret_string: str) -> dict[str, Any]:
+    return {
+        "ARN": secret_arn(name),
+        "Name": name,
+        "VersionId": UUID,
+        "SecretString": secret_string,
+        "VersionStages": ["AWSCURRENT"],
+        "CreatedDate": T0,
+    }
+
+
+def certificate_arn(region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:acm:{region}:{account}:certificate/{UUID}"
+
+
+def certificate(
+    arn: str, status: str, domain: str = "example.com", alternatives: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "Certificate": {
+            "CertificateArn": arn,
+            "DomainName": domain,
+            "SubjectAlternativeNames": alternatives or [domain],
+            "Status": status,
+            "Type": "AMAZON_ISSUED",
+            "KeyAlgorithm": "RSA_2048",
+            "CreatedAt": T0,
+            "InUseBy": [],
+        }
+    }
+
+
+def db_engine_versions(engine: str, *versions: str) -> dict[str, Any]:
+    return {
+        "DBEngineVersions": [
+            {
+                "Engine": engine,
+                "EngineVersion": version,
+                "DBParameterGroupFamily": engine + ".".join(version.split(".")[:2]),
+                "DBEngineDescription": "MySQL Community Edition",
+                "DBEngineVersionDescription": f"MySQL {version}",
+                "Status": "available",
+            }
+            for version in versions
+        ]
+    }
+
+
+def cache_engine_versions(engine: str, *versions: str) -> dict[str, Any]:
+    return {
+        "CacheEngineVersions": [
+            {
+                "Engine": engine,
+                "EngineVersion": version,
+                "CacheParameterGroupFamily": engine + version.split(".")[0],
+                "CacheEngineDescription": engine.capitalize(),
+                "CacheEngineVersionDescription": f"{engine.capitalize()} {version}",
+            }
+            for version in versions
+        ]
+    }
+
+
+def service_quota(service: str, code: str, name: str, value: float) -> dict[str, Any]:
+    return {
+        "Quota": {
+            "ServiceCode": service,
+            "ServiceName": service.upper(),
+            "QuotaArn": f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:{service}/{code}",
+            "QuotaCode": code,
+            "QuotaName": name,
+            "Value": value,
+            "Unit": "None",
+            "Adjustable": True,
+            "GlobalQuota": False,
+        }
+    }
+
+
+def vpcs(count: int) -> dict[str, Any]:
+    return {
+        "Vpcs": [
+            {
+                "VpcId": f"vpc-{index:017x}",
+                "CidrBlock": f"10.{index}.0.0/16",
+                "State": "available",
+                "OwnerId": ACCOUNT,
+                "IsDefault": index == 0,
+            }
+            for index in range(count)
+        ]
+    }
+
+
+def addresses(count: int) -> dict[str, Any]:
+    return {
+        "Addresses": [
+            {
+                "PublicIp": f"203.0.113.{index + 1}",
+                "AllocationId": f"eipalloc-{index:017x}",
+                "Domain": "vpc",
+            }
+            for index in range(count)
+        ]
+    }

@@ -26,11 +26,14 @@ from tests.deploy.aws_responses import (
     change_set_arn,
     client,
     client_error,
+    db_engine_versions,
     detail,
     event,
     resource_change,
+    service_quota,
     stack,
     stack_arn,
+    vpcs,
 )
 from tests.deploy.test_stack_state import FakeClock
 from tests.e2e.fixture_build import DATA, FixtureProject
@@ -57,10 +60,25 @@ class Stubs:
         self.ecr = client("ecr")
         self.stubbers = [Stubber(self.cfn), Stubber(self.s3), Stubber(self.sts), Stubber(self.ecr)]
         self.cfn_stub, self.s3_stub, self.sts_stub, self.ecr_stub = self.stubbers
+        # What the account preflight asks about the fixture build (a MySQL version; quotas).
+        self.rds, self.ec2, self.quotas = client("rds"), client("ec2"), client("service-quotas")
+        self.rds_stub, self.ec2_stub, self.quotas_stub = (
+            Stubber(self.rds),
+            Stubber(self.ec2),
+            Stubber(self.quotas),
+        )
+        self.stubbers += [self.rds_stub, self.ec2_stub, self.quotas_stub]
 
     def clients(self, _target) -> Clients:
         return Clients(
-            cloudformation=self.cfn, s3=self.s3, sts=self.sts, region=REGION, ecr=self.ecr
+            cloudformation=self.cfn,
+            s3=self.s3,
+            sts=self.sts,
+            region=REGION,
+            ecr=self.ecr,
+            rds=self.rds,
+            ec2=self.ec2,
+            service_quotas=self.quotas,
         )
 
     def __enter__(self) -> Stubs:
@@ -100,6 +118,20 @@ def stub_image_present(stubs: Stubs, tag: str) -> None:
     )
 
 
+def stub_account_preflight(stubs: Stubs, new_stack: bool = False) -> None:
+    """The fixture's MySQL version is offered; a new stack's VPC fits the quota."""
+    stubs.rds_stub.add_response(
+        "describe_db_engine_versions", db_engine_versions("mysql", "8.0.43"), {"Engine": "mysql"}
+    )
+    if new_stack:
+        stubs.quotas_stub.add_response(
+            "get_service_quota",
+            service_quota("vpc", "L-F678F1CE", "VPCs per Region", 5.0),
+            {"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE"},
+        )
+        stubs.ec2_stub.add_response("describe_vpcs", vpcs(1), {})
+
+
 def stub_until_change_set(stubs: Stubs, root_change_set: dict, image_tag: str = "v1") -> None:
     """Account check, bootstrap bucket, packaging (all present), stack state, change set."""
     stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
@@ -112,6 +144,7 @@ def stub_until_change_set(stubs: Stubs, root_change_set: dict, image_tag: str = 
         "describe_stacks", copy.deepcopy(DEPLOYED), {"StackName": "example-dev"}
     )
     stub_image_present(stubs, image_tag)
+    stub_account_preflight(stubs)
     stubs.cfn_stub.add_client_error(
         "describe_change_set", **client_error("ChangeSetNotFound", "ChangeSet does not exist", 404)
     )
@@ -306,6 +339,7 @@ def test_replanning_a_create_that_was_never_applied_replaces_its_change_set(
             )
         add("describe_stacks", copy.deepcopy(reviewing), {"StackName": "example-dev"})
         stub_image_present(stubs, "v1")
+        stub_account_preflight(stubs, new_stack=True)
         add(
             "describe_change_set",
             change_set("fs-dev-x", "example-dev", [], cs_id=old_cs),

@@ -197,6 +197,16 @@ def publish_image(repository: str, tag: str) -> str:
     return str(image["image"]["imageId"]["imageDigest"])
 
 
+def seed_app(root: Path, environment: str = "dev") -> list[str]:
+    """What `factorstack local-seed` does: placeholders for the app's parameters and secrets,
+    so a plan of the sample app passes the account preflight on the local endpoint."""
+    from factorstack.config import load_model
+    from factorstack.local_aws.seed import seed_placeholders, wanted_seeds
+
+    model = load_model(root, environment).model
+    return seed_placeholders(wanted_seeds(model), model.region)
+
+
 def publish_fixture_images(tag: str = "initial") -> None:
     """The fixture app's only process, at the tag its root template defaults to."""
     publish_image("example/web", tag)

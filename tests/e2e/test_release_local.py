@@ -19,7 +19,7 @@ from factorstack.deploy.release import run_release
 from factorstack.errors import ConfigError, DeployError
 from factorstack.local_aws.server import LocalAws
 from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, publish_image
+from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, publish_image, seed_app
 from tests.templates.helpers import edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
@@ -58,6 +58,7 @@ def repo(local_aws: LocalAws, tmp_path: Path) -> Path:
     edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
     build(root, ["dev"])
     run_bootstrap(dev_context(root))
+    seed_app(root)  # the app's SSM parameter and secret, so plan passes the account preflight
     return root
 
 

@@ -1,5 +1,6 @@
 """The REAL sample app (the repo's app.yaml and environments/dev.yaml) deployed end to end on the
-local moto server: build, bootstrap, placeholder images, release, build, plan, apply, re-plan."""
+local moto server: build, bootstrap, placeholder parameters and secrets, placeholder images,
+release, build, plan, apply, re-plan."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     build(root, ["dev"])
     run_bootstrap(dev_context(root))
 
+    assert main(["local-seed", "dev", "--root", str(root)]) == 0  # APP_URL and STRIPE
     assert main(["local-images", "dev", "--root", str(root), "--tag", "v1"]) == 0
     assert main(["release", "dev", "--root", str(root), "--no-build", "--tag", "v1"]) == 0
     build(root, ["dev"])  # the task definitions now pin the released digests

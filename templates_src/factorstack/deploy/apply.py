@@ -10,10 +10,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from factorstack.deploy.bootstrap_stack import outputs_of
 from factorstack.deploy.changeset import CHANGE_SET_GONE_CODES
 from factorstack.deploy.context import Context
-from factorstack.deploy.events import EventStream, newest_event_ids, wait_for_stack
+from factorstack.deploy.events import newest_event_ids
+from factorstack.deploy.execute import execute_and_watch
+from factorstack.deploy.follow_up import run_follow_up
 from factorstack.deploy.plan_files import PlanRecord, discard_plan, read_plan, timestamp
 from factorstack.deploy.session import aws_errors, error_code, error_message
 from factorstack.deploy.stack_state import describe_stack
@@ -55,42 +56,6 @@ def check_executable(record: PlanRecord, change_set: dict[str, Any] | None) -> N
         )
 
 
-def execute_and_watch(
-    ctx: Context,
-    cloudformation: Any,
-    stack_name: str,
-    change_set_id: str,
-    baseline: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Execute a change set, stream events until the stack settles, print its outputs.
-
-    RetainExceptOnCreate: when the deploy rolls back, resources it CREATED are deleted even if
-    their DeletionPolicy is Retain, so a failed first create leaves no named log group or
-    secret behind to block the next create with "already exists"; resources that existed
-    before keep their Retain.
-    """
-    if baseline is None:
-        baseline = newest_event_ids(cloudformation, stack_name)
-    with aws_errors(f"executing the change set on {stack_name}"):
-        cloudformation.execute_change_set(ChangeSetName=change_set_id, RetainExceptOnCreate=True)
-    ctx.echo(f"executing change set on {stack_name}")
-    stream = EventStream(cloudformation, stack_name, baseline)
-    with ctx.console.status(f"{stack_name}: waiting") as status:
-        stack = wait_for_stack(
-            cloudformation,
-            stack_name,
-            stream,
-            ctx.timing,
-            ctx.echo,
-            progress=lambda text: status.update(text),
-        )
-    ctx.echo(f"{stack_name}: {stack['StackStatus']}")
-    outputs = outputs_of(stack)
-    for key, value in sorted(outputs.items()):
-        ctx.echo(f"  {key} = {value}")
-    return stack
-
-
 def run_apply(ctx: Context) -> dict[str, Any]:
     """Apply the recorded plan of one environment."""
     build = ctx.load(require_fresh=False)
@@ -110,4 +75,5 @@ def run_apply(ctx: Context) -> dict[str, Any]:
     # Every call that may fail comes before the plan is discarded: nothing ran, plan kept.
     baseline = newest_event_ids(cfn, record.stack_name)
     discard_plan(build.folder)  # a change set runs once; a second apply needs a new plan
-    return execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id, baseline)
+    stack = execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id, baseline)
+    return run_follow_up(ctx, cfn, clients.region, record, stack) or stack

@@ -1,7 +1,8 @@
 """`factorstack bootstrap ENV`: create or update the app's bootstrap stack.
 
 It goes through the same path as every deploy (change set, review, guard, execute), with the
-template sent inline because the artifacts bucket may not exist yet.
+template sent inline because the artifacts bucket may not exist yet. Before that it makes sure the
+service-linked roles a first deploy needs exist (service_roles.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from factorstack.deploy import guard
-from factorstack.deploy.apply import execute_and_watch
 from factorstack.deploy.bootstrap_stack import bootstrap_stack_name
 from factorstack.deploy.changeset import (
     ChangeSetRequest,
@@ -18,8 +18,10 @@ from factorstack.deploy.changeset import (
     current_revision,
 )
 from factorstack.deploy.context import Context
+from factorstack.deploy.execute import execute_and_watch
 from factorstack.deploy.flow import reviewed_change_set
 from factorstack.deploy.review import Review, rich_table
+from factorstack.deploy.service_roles import ensure_service_linked_roles
 from factorstack.deploy.stack_state import prepare_stack
 from factorstack.stacks.bootstrap import create_template
 
@@ -28,6 +30,8 @@ def run_bootstrap(ctx: Context, allow_replace: list[str] | None = None) -> dict[
     """Deploy the bootstrap stack; None when it was already up to date."""
     build = ctx.load(require_fresh=False)
     clients = ctx.connect(build)
+    # Before the change set: a fresh account's first ECS create fails without these roles.
+    ensure_service_linked_roles(clients.iam, ctx.echo)
     cfn = clients.cloudformation
     stack_name = bootstrap_stack_name(build.app)
     body = create_template(build.app, build.processes).to_json()

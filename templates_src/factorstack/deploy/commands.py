@@ -80,6 +80,17 @@ def cmd_local_images(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_local_seed(args: argparse.Namespace) -> int:
+    from factorstack.config import load_model
+    from factorstack.local_aws.seed import require_local_endpoint, seed_placeholders, wanted_seeds
+
+    require_local_endpoint("local-seed")  # before reading config: refuse AWS first
+    model = load_model(Path(getattr(args, "root", ".")), args.environment).model
+    for line in seed_placeholders(wanted_seeds(model), model.region):
+        print(line)
+    return EXIT_OK
+
+
 def cmd_local_aws(args: argparse.Namespace) -> int:
     from factorstack.local_aws.server import serve_forever
 
@@ -185,3 +196,14 @@ def register(subparsers: Any) -> None:
     _common(images)
     images.add_argument("--tag", metavar="TAG", required=True, help="image tag to publish")
     images.set_defaults(func=cmd_local_images)
+
+    seed_help = (
+        "put placeholder SSM parameters and secrets (with the keys app.yaml names) into the "
+        "LOCAL endpoint, so plan's account preflight passes"
+    )
+    seed = subparsers.add_parser(
+        "local-seed", help=seed_help, description=seed_help, epilog=EXIT_CODES_HELP
+    )
+    _env(seed)
+    _common(seed)
+    seed.set_defaults(func=cmd_local_seed)

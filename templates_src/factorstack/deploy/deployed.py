@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
-from factorstack.deploy.guard import Finding, predict
+from factorstack.deploy.guard import DeployedStack, Finding, predict_tree
 from factorstack.deploy.package import STACK_TYPE
 from factorstack.deploy.session import aws_errors
 
@@ -56,18 +57,27 @@ def deployed_template(cloudformation: Any, stack: str) -> dict[str, Any]:
     return parse_template_body(body.get("TemplateBody", {}))
 
 
+def deployed_parameters(cloudformation: Any, stack: str) -> dict[str, str]:
+    """A stack's parameter values as it runs now (NoEcho ones read '****')."""
+    with aws_errors(f"reading the parameters of {stack}"):
+        stacks = cloudformation.describe_stacks(StackName=stack).get("Stacks") or []
+    parameters = (stacks[0].get("Parameters") if stacks else None) or []
+    return {p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in parameters}
+
+
 def offline_findings(
     cloudformation: Any, stack_name: str, new_templates: dict[str, dict[str, Any]]
 ) -> list[Finding]:
     """Predict removals and replacements of stateful resources in every deployed stack.
 
     `new_templates` maps stack paths ('' for the root) to the templates about to be deployed; a
-    deployed stack with no new template is being removed with all its resources.
+    deployed stack with no new template is being removed with all its resources. A stack's
+    parameters are read only if following a change needs them.
     """
-    findings: list[Finding] = []
+    deployed: dict[str, DeployedStack] = {}
     for path, physical in sorted(nested_tree(cloudformation, stack_name).items()):
-        shown = f"{stack_name}/{path}" if path else stack_name
-        findings += predict(
-            shown, deployed_template(cloudformation, physical), new_templates.get(path)
+        deployed[path] = DeployedStack(
+            template=deployed_template(cloudformation, physical),
+            parameters=partial(deployed_parameters, cloudformation, physical),
         )
-    return findings
+    return predict_tree(stack_name, deployed, new_templates)

@@ -32,11 +32,13 @@ from factorstack.deploy.plan_files import (
     write_changeset_md,
     write_plan,
 )
+from factorstack.deploy.preflight import account_preflight
 from factorstack.deploy.review import Review, markdown, rich_table
 from factorstack.deploy.session import Clients, aws_errors
 from factorstack.deploy.stack_state import describe_stack, prepare_stack
 from factorstack.errors import ConfigError
 from factorstack.release_record import RELEASE_FILE, Release, read_release
+from factorstack.stacks.common import CREATE_FIRST_WITH
 from factorstack.stacks.root import ROOT_FILE
 
 IMAGE_TAG = "ImageTag"
@@ -51,15 +53,43 @@ class PlanOutcome:
     review: Review | None = None
 
 
+def create_first_values(template: dict[str, Any], stack: dict[str, Any] | None) -> dict[str, str]:
+    """Root parameters that this deploy sets to their create-time value, because the stack
+    does not hold them yet (a first create, or the resource they protect is new)."""
+    wanted = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
+    deployed = {p["ParameterKey"] for p in (stack or {}).get("Parameters") or []}
+    return {key: str(value) for key, value in sorted(wanted.items()) if key not in deployed}
+
+
+def follow_up_values(template: dict[str, Any], first: dict[str, str]) -> dict[str, str]:
+    """What a follow-up update sets the create-first parameters to: the build's values."""
+    parameters = template.get("Parameters") or {}
+    return {
+        key: str(parameters[key]["Default"])
+        for key, value in first.items()
+        if str(parameters.get(key, {}).get("Default", value)) != value
+    }
+
+
 def stack_parameters(
     template: dict[str, Any], stack: dict[str, Any] | None, image_tag: str | None
 ) -> list[dict[str, Any]]:
-    """Root parameters: the given ImageTag, else each deployed value, else the template default."""
+    """Root parameters: the given ImageTag, else each deployed value, else the template default.
+
+    A create-first parameter (see create_first_values) gets its create-time value while the
+    stack does not hold it, and the build's value (its Default) once it does.
+    """
     deployed = {p["ParameterKey"] for p in (stack or {}).get("Parameters") or []}
+    create_first = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
+    first = create_first_values(template, stack)
     chosen: list[dict[str, Any]] = []
     for key, spec in sorted((template.get("Parameters") or {}).items()):
         if key == IMAGE_TAG and image_tag:
             chosen.append({"ParameterKey": key, "ParameterValue": image_tag})
+        elif key in first:
+            chosen.append({"ParameterKey": key, "ParameterValue": first[key]})
+        elif key in create_first and "Default" in (spec or {}):
+            chosen.append({"ParameterKey": key, "ParameterValue": str(spec["Default"])})
         elif key in deployed:
             chosen.append({"ParameterKey": key, "UsePreviousValue": True})
         elif "Default" not in (spec or {}):
@@ -127,6 +157,7 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
     root_template = read_template(build.root_template)
     change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
     check_images(clients, build, release, effective_image_tag(root_template, stack, tag))
+    account_preflight(clients, build, new_stack=change_set_type == "CREATE", warn=ctx.echo)
     packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_FILE, ctx.echo)
 
     revision = current_revision(ctx.root)
@@ -145,8 +176,18 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         },
     )
 
+    follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
+    follow_up_lines = [
+        f"after this change set, a follow-up update sets {key} to {value} "
+        "(created without it so that a failed create can roll back)"
+        for key, value in follow_up.items()
+    ]
+
     def show(review: Review, verdict: guard.Verdict) -> None:
         guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
+        guard_lines += [f"- {line}" for line in follow_up_lines]
+        for line in follow_up_lines:
+            ctx.echo(line)
         if verdict.blocked:
             guard_lines.append(
                 "- **refused**: plan again with --allow-replace for each, if intended"
@@ -192,6 +233,7 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         console_link=review.console_link,
         guard=reviewed.verdict.allowed_lines(),
         parameter_keys=[p["ParameterKey"] for p in request.parameters],
+        follow_up=follow_up,
         commit=revision.commit,
         created=datetime.now(UTC).isoformat(),
     )

@@ -39,6 +39,9 @@ class PlanRecord:
     console_link: str
     guard: list[str] = field(default_factory=list)
     parameter_keys: list[str] = field(default_factory=list)
+    # Root parameters a follow-up update sets once the change set succeeded (name → value);
+    # only the build's own non-secret values, such as deletion protection "true".
+    follow_up: dict[str, str] = field(default_factory=dict)
     commit: str | None = None
     created: str = ""
     version: int = PLAN_VERSION

@@ -61,6 +61,15 @@ class Clients:
     sts: Any
     region: str
     ecr: Any = None  # only release and the image preflight use it
+    # The account preflight and bootstrap's service-linked roles; None in tests that need none.
+    ssm: Any = None
+    secretsmanager: Any = None
+    acm: Any = None
+    rds: Any = None
+    elasticache: Any = None
+    ec2: Any = None
+    service_quotas: Any = None
+    iam: Any = None
 
 
 def error_code(error: ClientError) -> str:
@@ -159,6 +168,14 @@ def open_clients(target: AwsTarget) -> Clients:
         sts=client("sts"),
         region=target.region,
         ecr=client("ecr"),
+        ssm=client("ssm"),
+        secretsmanager=client("secretsmanager"),
+        acm=client("acm"),
+        rds=client("rds"),
+        elasticache=client("elasticache"),
+        ec2=client("ec2"),
+        service_quotas=client("service-quotas"),
+        iam=client("iam"),
     )
 
 

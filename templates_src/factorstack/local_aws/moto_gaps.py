@@ -13,6 +13,13 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   missing; they are derived from the ARN as AWS does;
 - no-op detection compared the parameters sent with the parameters sent last time, so
   `UsePreviousValue` or an omitted default looked like a change.
+- IAM service-linked roles were named from the principal's words ("AWSServiceRoleForecs") and
+  a second create said EntityAlreadyExists; AWS uses each service's documented name and says
+  InvalidInput "Service role name X has been taken in this account, ...".
+- the account preflight: RDS DescribeDBEngineVersions and ElastiCache
+  DescribeCacheEngineVersions raised NotImplementedError (now answered from a snapshot of what
+  AWS offers), and Service Quotas knew only `vpc` quotas (now also EC2's Elastic IP quota, at
+  AWS's default).
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -210,6 +217,150 @@ def _refresh_after_execute(original: Any) -> Any:
     return execute_change_set
 
 
+# IAM service-linked roles (bootstrap creates these before its change set). moto 5.2.5 builds
+# the name from the principal ("AWSServiceRoleForecs", "..._Ecs") and answers a second create
+# with EntityAlreadyExists; these are the names AWS documents and the error AWS returns.
+AWS_SERVICE_LINKED_ROLE_NAMES = {
+    "ecs.amazonaws.com": "AWSServiceRoleForECS",
+    "ecs.application-autoscaling.amazonaws.com": (
+        "AWSServiceRoleForApplicationAutoScaling_ECSService"
+    ),
+    "elasticache.amazonaws.com": "AWSServiceRoleForElastiCache",
+    "rds.amazonaws.com": "AWSServiceRoleForRDS",
+}
+
+
+def _service_linked_role_as_aws(original: Any) -> Any:
+    """Give the known services AWS's role name and AWS's 'has been taken' error."""
+    from moto.iam.exceptions import InvalidInput
+
+    def create_service_linked_role(
+        self: Any, service_name: str, description: str, suffix: str
+    ) -> Any:
+        name = AWS_SERVICE_LINKED_ROLE_NAMES.get(service_name)
+        if name is None or suffix:
+            return original(self, service_name, description, suffix)
+        if any(role.name == name for role in self.get_roles()):
+            raise InvalidInput(
+                f"Service role name {name} has been taken in this account, "
+                "please try a different suffix."
+            )
+        role = original(self, service_name, description, suffix)
+        role.name = name  # the ARN and GetRole follow the name
+        return role
+
+    return create_service_linked_role
+
+
+def _teach_service_linked_roles() -> None:
+    """Kept in its own function so this fix stays one block; moto.iam is imported only here."""
+    from moto.iam import models as iam_models
+
+    iam_backend = iam_models.IAMBackend
+    iam_backend.create_service_linked_role = _service_linked_role_as_aws(
+        iam_backend.create_service_linked_role
+    )
+
+
+# The account preflight (deploy/preflight.py). Versions a region offers, as AWS listed them
+# (2026-11) for the engines factorstack deploys, by parameter group family.
+OFFERED_DB_ENGINE_VERSIONS = {
+    "mysql": {
+        "mysql8.0": [f"8.0.{minor}" for minor in range(39, 47)],
+        "mysql8.4": [f"8.4.{minor}" for minor in range(3, 12)],
+    },
+}
+OFFERED_CACHE_ENGINE_VERSIONS = {
+    "redis": {"redis6.x": ["6.2"], "redis7": ["7.0", "7.1"]},
+    "valkey": {"valkey7": ["7.2"], "valkey8": ["8.0", "8.1", "8.2"]},
+}
+# Service Quotas quotas moto lacks, at AWS's default value.
+EXTRA_QUOTAS = {
+    ("ec2", "L-0263D0A3"): {
+        "ServiceCode": "ec2",
+        "ServiceName": "Amazon Elastic Compute Cloud (Amazon EC2)",
+        "QuotaCode": "L-0263D0A3",
+        "QuotaName": "EC2-VPC Elastic IPs",
+        "Value": 5.0,
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
+    },
+}
+
+
+def _offered(
+    offered: dict[str, dict[str, list[str]]], engine: str | None, version: str | None
+) -> list[tuple[str, str, str]]:
+    """(engine, version, family) rows, filtered as AWS filters Engine and EngineVersion."""
+    return [
+        (name, listed, family)
+        for name, families in offered.items()
+        for family, versions in families.items()
+        for listed in versions
+        if (not engine or name == engine)
+        and (not version or listed == version or listed.startswith(version + "."))
+    ]
+
+
+def _describe_db_engine_versions(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    rows = _offered(
+        OFFERED_DB_ENGINE_VERSIONS, self._get_param("Engine"), self._get_param("EngineVersion")
+    )
+    return ActionResult(
+        {
+            "DBEngineVersions": [
+                {
+                    "Engine": engine,
+                    "EngineVersion": version,
+                    "DBParameterGroupFamily": family,
+                    "Status": "available",
+                }
+                for engine, version, family in rows
+            ]
+        }
+    )
+
+
+def _describe_cache_engine_versions(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    rows = _offered(
+        OFFERED_CACHE_ENGINE_VERSIONS, self._get_param("Engine"), self._get_param("EngineVersion")
+    )
+    return ActionResult(
+        {
+            "CacheEngineVersions": [
+                {"Engine": engine, "EngineVersion": version, "CacheParameterGroupFamily": family}
+                for engine, version, family in rows
+            ]
+        }
+    )
+
+
+def _with_extra_quotas(original: Any) -> Any:
+    def get_service_quota(self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
+        extra = EXTRA_QUOTAS.get((service_code, quota_code))
+        return dict(extra) if extra else original(self, service_code, quota_code)
+
+    return get_service_quota
+
+
+def _teach_account_preflight() -> None:
+    """Kept in its own function so this fix stays one block."""
+    from moto.elasticache.responses import ElastiCacheResponse
+    from moto.rds.responses import RDSResponse
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    RDSResponse.describe_db_engine_versions = _describe_db_engine_versions
+    ElastiCacheResponse.describe_cache_engine_versions = _describe_cache_engine_versions
+    ServiceQuotasBackend.get_service_quota = _with_extra_quotas(
+        ServiceQuotasBackend.get_service_quota
+    )
+
+
 def teach() -> None:
     """Apply every gap fix once; refuse to guess on a moto version they were not measured on."""
     global _taught
@@ -234,4 +385,6 @@ def teach() -> None:
     cfn_models.Stack.has_parameters = _same_parameters
     backend = cfn_models.CloudFormationBackend
     backend.execute_change_set = _refresh_after_execute(backend.execute_change_set)
+    _teach_service_linked_roles()
+    _teach_account_preflight()
     _taught = True

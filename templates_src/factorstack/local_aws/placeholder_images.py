@@ -21,11 +21,12 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 
-def require_local_endpoint() -> str:
+def require_local_endpoint(command: str = "local-images") -> str:
+    """AWS_ENDPOINT_URL when it is this machine; the local-* commands never write to AWS."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if urlparse(endpoint).hostname not in LOCAL_HOSTS:
         raise ConfigError(
-            "local-images: AWS_ENDPOINT_URL must point at a local endpoint such as "
+            f"{command}: AWS_ENDPOINT_URL must point at a local endpoint such as "
             "`make local-aws` (it never writes to AWS)"
         )
     return endpoint

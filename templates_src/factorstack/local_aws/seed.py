@@ -1,0 +1,99 @@
+"""Placeholder SSM parameters and secrets in the LOCAL endpoint, so that `plan`'s account
+preflight passes on `make local-aws`: every parameter and every existing (not generated) secret
+app.yaml refers to, with each JSON key a variable names. The values are obviously fake; what is
+already there is kept, and a missing key is added beside the others.
+
+Refuses to run unless AWS_ENDPOINT_URL points at this machine, so it can never write to AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from factorstack.deploy.session import aws_errors
+from factorstack.local_aws.placeholder_images import require_local_endpoint
+from factorstack.model import AppModel, ParameterVariable, SecretVariable
+
+COMMAND = "local-seed"
+PLACEHOLDER = "local-placeholder"
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """What the app reads from the account: parameter names, secret name → JSON keys."""
+
+    parameters: tuple[str, ...]
+    secrets: dict[str, frozenset[str]]
+
+
+def wanted_seeds(model: AppModel) -> Seeds:
+    """Every declared or referenced parameter and existing secret, with the keys read from it."""
+    parameters = set(model.parameters)
+    secrets: dict[str, set[str]] = {name: set() for name in model.secrets}
+    for process in model.processes:
+        for variable in process.variables:
+            if isinstance(variable, ParameterVariable):
+                parameters.add(variable.parameter)
+            elif isinstance(variable, SecretVariable) and not variable.generated:
+                keys = secrets.setdefault(variable.secret, set())
+                if variable.key:
+                    keys.add(variable.key)
+    return Seeds(
+        parameters=tuple(sorted(parameters)),
+        secrets={name: frozenset(keys) for name, keys in sorted(secrets.items())},
+    )
+
+
+def placeholder_secret(keys: frozenset[str], current: str | None) -> str:
+    """The secret string to store: the current one with every missing key added (a JSON object),
+    or the plain placeholder for a secret that is read whole."""
+    if not keys:
+        return PLACEHOLDER if current is None else current
+    try:
+        data = json.loads(current) if current is not None else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    if current is not None and keys <= set(data):
+        return current
+    return json.dumps({**{key: PLACEHOLDER for key in sorted(keys)}, **data}, sort_keys=True)
+
+
+def seed_parameter(ssm: Any, name: str) -> str:
+    """Create the parameter with the placeholder unless it exists; what was done, as a line."""
+    try:
+        ssm.put_parameter(Name=name, Value=PLACEHOLDER, Type="String", Overwrite=False)
+    except ssm.exceptions.ParameterAlreadyExists:
+        return f"SSM parameter {name}: already there, kept"
+    return f"SSM parameter {name} = {PLACEHOLDER}"
+
+
+def seed_secret(secretsmanager: Any, name: str, keys: frozenset[str]) -> str:
+    """Create the secret, or add the keys it lacks; what was done, as a line."""
+    shown = f" (keys {', '.join(sorted(keys))})" if keys else ""
+    try:
+        current = secretsmanager.get_secret_value(SecretId=name).get("SecretString")
+    except secretsmanager.exceptions.ResourceNotFoundException:
+        secretsmanager.create_secret(Name=name, SecretString=placeholder_secret(keys, None))
+        return f"secret {name}{shown} = {PLACEHOLDER}"
+    wanted = placeholder_secret(keys, current)
+    if wanted == current:
+        return f"secret {name}{shown}: already there, kept"
+    secretsmanager.put_secret_value(SecretId=name, SecretString=wanted)
+    return f"secret {name}{shown}: missing keys set to {PLACEHOLDER}"
+
+
+def seed_placeholders(seeds: Seeds, region: str) -> list[str]:
+    """Seed the local endpoint; one line per parameter and secret."""
+    endpoint = require_local_endpoint(COMMAND)
+    with aws_errors(f"{COMMAND}: seeding parameters and secrets in {endpoint}"):
+        ssm = boto3.client("ssm", region_name=region)
+        secretsmanager = boto3.client("secretsmanager", region_name=region)
+        lines = [seed_parameter(ssm, name) for name in seeds.parameters]
+        lines += [seed_secret(secretsmanager, n, keys) for n, keys in seeds.secrets.items()]
+    return lines

@@ -1,0 +1,391 @@
+"""A first create that fails rolls back cleanly (ROLLBACK_COMPLETE): the database is created
+without deletion protection, which a follow-up update turns on once the create succeeded.
+
+AWS-shaped responses: moto never produces rollbacks, nested change sets or stack events.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from botocore.stub import ANY
+
+from factorstack.deploy.apply import run_apply
+from factorstack.deploy.follow_up import follow_up_parameters, run_follow_up, unexpected_rows
+from factorstack.deploy.plan import (
+    create_first_values,
+    follow_up_values,
+    run_plan,
+    stack_parameters,
+)
+from factorstack.deploy.review import Row
+from factorstack.errors import DeployError
+from tests.deploy.aws_responses import (
+    change_set,
+    change_set_arn,
+    client_error,
+    detail,
+    event,
+    resource_change,
+    stack,
+    stack_arn,
+)
+from tests.deploy.test_plan_apply import IDENTITY, ROOT_CS, STACK, Stubs, context, record
+from tests.e2e.fixture_build import FixtureProject
+
+PROTECTION = "DatabaseDeletionProtection"
+CREATE_FIRST = {"FactorstackCreateFirstWith": {PROTECTION: "false"}}
+DATA_CS = change_set_arn("example-dev-DataStack-1-fs-dev-x-follow-up", "cccc")
+FOLLOW_UP_CS = change_set_arn("fs-dev-x-follow-up", "dddd")
+
+
+def protected_root() -> dict:
+    """A root as stacks/root.py writes it for an environment with deletion protection."""
+    return {
+        "Metadata": copy.deepcopy(CREATE_FIRST),
+        "Parameters": {
+            "ImageTag": {"Type": "String"},
+            PROTECTION: {"Type": "String", "AllowedValues": ["true", "false"], "Default": "true"},
+        },
+    }
+
+
+def deployed(*keys: str) -> dict:
+    return {"Parameters": [{"ParameterKey": k, "ParameterValue": "x"} for k in keys]}
+
+
+def test_a_first_create_passes_false_and_follows_up_with_the_environment_value() -> None:
+    root = protected_root()
+    assert create_first_values(root, None) == {PROTECTION: "false"}
+    assert follow_up_values(root, create_first_values(root, None)) == {PROTECTION: "true"}
+    assert stack_parameters(root, None, "v1") == [
+        {"ParameterKey": PROTECTION, "ParameterValue": "false"},
+        {"ParameterKey": "ImageTag", "ParameterValue": "v1"},
+    ]
+
+
+def test_an_update_sets_the_environment_value_and_needs_no_follow_up() -> None:
+    root = protected_root()
+    stack_now = deployed("ImageTag", PROTECTION)
+    assert create_first_values(root, stack_now) == {}
+    assert stack_parameters(root, stack_now, None) == [
+        {"ParameterKey": PROTECTION, "ParameterValue": "true"},
+        {"ParameterKey": "ImageTag", "UsePreviousValue": True},
+    ]
+
+
+def test_a_database_added_to_a_deployed_environment_is_created_unprotected_too() -> None:
+    """Rolling back a failed update deletes what it created: the same reason applies."""
+    root = protected_root()
+    assert create_first_values(root, deployed("ImageTag")) == {PROTECTION: "false"}
+
+
+def test_an_environment_without_protection_needs_no_follow_up() -> None:
+    root = protected_root()
+    root["Parameters"][PROTECTION]["Default"] = "false"
+    del root["Metadata"]
+    assert create_first_values(root, None) == {}
+    assert stack_parameters(root, None, "v1") == [
+        {"ParameterKey": "ImageTag", "ParameterValue": "v1"}
+    ]
+
+
+def test_follow_up_keeps_every_other_parameter() -> None:
+    plan = record(parameter_keys=["DatabaseDeletionProtection", "ImageTag"])
+    plan.follow_up = {PROTECTION: "true"}
+    assert follow_up_parameters(plan) == [
+        {"ParameterKey": PROTECTION, "ParameterValue": "true"},
+        {"ParameterKey": "ImageTag", "UsePreviousValue": True},
+    ]
+
+
+def test_a_follow_up_may_only_modify_in_place() -> None:
+    fine = Row("example-dev/DataStack", "Database", "AWS::RDS::DBInstance", "Modify", "False")
+    replaced = Row("example-dev/DataStack", "Database", "AWS::RDS::DBInstance", "Modify", "True")
+    added = Row("example-dev", "Extra", "AWS::SNS::Topic", "Add", "")
+    assert unexpected_rows([fine]) == []
+    assert unexpected_rows([fine, replaced, added]) == [replaced, added]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixtureProject:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    built = FixtureProject(tmp_path / "repo")
+    root = built.templates["root.json"]
+    root["Metadata"] = copy.deepcopy(CREATE_FIRST)
+    root["Parameters"][PROTECTION] = protected_root()["Parameters"][PROTECTION]
+    root["Resources"]["DataStack"]["Properties"]["Parameters"][PROTECTION] = {"Ref": PROTECTION}
+    data = built.templates["data.json"]
+    data["Parameters"][PROTECTION] = {"Type": "String"}
+    data["Resources"]["Database"]["Properties"]["DeletionProtection"] = {"Ref": PROTECTION}
+    built.write()
+    return built
+
+
+def write_create_plan(project: FixtureProject) -> None:
+    plan = record(
+        template_hashes=json.loads((project.folder / "manifest.json").read_text())["templates"],
+        change_set_type="CREATE",
+        stack_status="REVIEW_IN_PROGRESS",
+        stack_last_updated=None,
+        parameter_keys=[PROTECTION, "ImageTag"],
+    )
+    plan.follow_up = {PROTECTION: "true"}
+    (project.folder / "plan.json").write_text(plan.to_json())
+
+
+def test_a_failed_first_create_rolls_back_deleting_the_new_database(
+    project: FixtureProject,
+) -> None:
+    """The create made the database, then a service failed: the rollback deletes the database
+    (nothing protects it yet), the stack ends ROLLBACK_COMPLETE, apply names the real cause and
+    never starts the follow-up."""
+    write_create_plan(project)
+    root_id, data_id = stack_arn("example-dev"), stack_arn("example-dev-DataStack-1")
+    web_id = stack_arn("example-dev-WebStack-1")
+    root_events = [  # newest first, as AWS returns them
+        event("example-dev", "example-dev", STACK, "ROLLBACK_COMPLETE", 900, physical=root_id),
+        event("example-dev", "DataStack", STACK, "DELETE_COMPLETE", 880, physical=data_id),
+        event("example-dev", "WebStack", STACK, "DELETE_COMPLETE", 860, physical=web_id),
+        event(
+            "example-dev",
+            "example-dev",
+            STACK,
+            "ROLLBACK_IN_PROGRESS",
+            800,
+            "The following resource(s) failed to create: [WebStack].",
+            root_id,
+        ),
+        event(
+            "example-dev",
+            "WebStack",
+            STACK,
+            "CREATE_FAILED",
+            790,
+            "Embedded stack arn:aws:cloudformation:eu-west-1:123456789012:stack/"
+            "example-dev-WebStack-1 was not successfully created: The following resource(s) "
+            "failed to create: [WebService].",
+            web_id,
+        ),
+        event("example-dev", "WebStack", STACK, "CREATE_IN_PROGRESS", 400, physical=web_id),
+        event("example-dev", "DataStack", STACK, "CREATE_COMPLETE", 390, physical=data_id),
+        event("example-dev", "DataStack", STACK, "CREATE_IN_PROGRESS", 10, physical=data_id),
+        event(
+            "example-dev", "example-dev", STACK, "CREATE_IN_PROGRESS", 1, "User Initiated", root_id
+        ),
+    ]
+    data_events = [
+        event(
+            "example-dev-DataStack-1", "Database", "AWS::RDS::DBInstance", "DELETE_COMPLETE", 870
+        ),
+        event(
+            "example-dev-DataStack-1", "Database", "AWS::RDS::DBInstance", "DELETE_IN_PROGRESS", 820
+        ),
+        event(
+            "example-dev-DataStack-1", "Database", "AWS::RDS::DBInstance", "CREATE_COMPLETE", 380
+        ),
+    ]
+    web_events = [
+        event(
+            "example-dev-WebStack-1",
+            "WebService",
+            "AWS::ECS::Service",
+            "CREATE_FAILED",
+            780,
+            "Resource handler returned message: \"Error occurred during operation 'ECS "
+            "Deployment Circuit Breaker was triggered'.\"",
+        ),
+    ]
+    with Stubs() as stubs:
+        add = stubs.cfn_stub.add_response
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        add("describe_stacks", stack("example-dev", "REVIEW_IN_PROGRESS"))
+        add("describe_change_set", change_set("fs-dev-x", "example-dev", [], cs_id=ROOT_CS))
+        add("list_stack_resources", {"StackResourceSummaries": []})  # nothing created yet
+        add("describe_stack_events", {"StackEvents": []}, {"StackName": "example-dev"})
+        add("execute_change_set", {}, {"ChangeSetName": ROOT_CS, "RetainExceptOnCreate": True})
+        add("describe_stack_events", {"StackEvents": root_events}, {"StackName": "example-dev"})
+        add("describe_stacks", stack("example-dev", "ROLLBACK_COMPLETE"))
+        add("describe_stack_events", {"StackEvents": root_events}, {"StackName": "example-dev"})
+        add("describe_stack_events", {"StackEvents": data_events}, {"StackName": data_id})
+        add("describe_stack_events", {"StackEvents": web_events}, {"StackName": web_id})
+        ctx, console = context(project, stubs)
+        with pytest.raises(DeployError) as failed:
+            run_apply(ctx)
+        stubs.verify()  # and no follow-up call was made: the stubs hold no more answers
+    message = str(failed.value)
+    assert failed.value.exit_code == 1
+    assert "ROLLBACK_COMPLETE" in message
+    assert "WebService (AWS::ECS::Service) CREATE_FAILED" in message
+    assert "Circuit Breaker" in message
+    shown = console.export_text()
+    assert "Database  DELETE_COMPLETE" in shown  # the new database did not block the rollback
+    assert "follow-up" not in shown
+
+
+def stub_follow_up(stubs: Stubs, nested_changes: list[dict]) -> None:
+    add = stubs.cfn_stub.add_response
+    stubs.cfn_stub.add_client_error(
+        "describe_change_set", **client_error("ChangeSetNotFound", "ChangeSet does not exist", 404)
+    )
+    add(
+        "create_change_set",
+        {"Id": FOLLOW_UP_CS},
+        {
+            "StackName": "example-dev",
+            "ChangeSetName": "fs-dev-x-follow-up",
+            "ChangeSetType": "UPDATE",
+            "TemplateURL": "https://b.s3.eu-west-1.amazonaws.com/k",
+            "Description": ANY,
+            "Parameters": [
+                {"ParameterKey": PROTECTION, "ParameterValue": "true"},
+                {"ParameterKey": "ImageTag", "UsePreviousValue": True},
+            ],
+            "Capabilities": ANY,
+            "IncludeNestedStacks": True,
+            "Tags": [{"Key": "app", "Value": "example"}],
+        },
+    )
+    root_change = change_set(
+        "fs-dev-x-follow-up",
+        "example-dev",
+        [resource_change("DataStack", STACK, "Modify", "False", nested=DATA_CS)],
+        cs_id=FOLLOW_UP_CS,
+    )
+    add("describe_change_set", root_change, {"ChangeSetName": FOLLOW_UP_CS})
+    nested = change_set(
+        "example-dev-DataStack-1-fs-dev-x-follow-up",
+        "example-dev-DataStack-1",
+        nested_changes,
+        cs_id=DATA_CS,
+        parent=FOLLOW_UP_CS,
+    )
+    add("describe_change_set", nested, {"ChangeSetName": DATA_CS})
+
+
+def test_the_follow_up_turns_deletion_protection_on_in_place(project: FixtureProject) -> None:
+    plan = record(parameter_keys=[PROTECTION, "ImageTag"])
+    plan.follow_up = {PROTECTION: "true"}
+    created = stack("example-dev", "CREATE_COMPLETE", Tags=[{"Key": "app", "Value": "example"}])
+    root_id = stack_arn("example-dev")
+    with Stubs() as stubs:
+        stub_follow_up(
+            stubs,
+            [
+                resource_change(
+                    "Database",
+                    "AWS::RDS::DBInstance",
+                    "Modify",
+                    "False",
+                    [detail("DeletionProtection", "Never", "Dynamic")],
+                )
+            ],
+        )
+        add = stubs.cfn_stub.add_response
+        add("list_stack_resources", {"StackResourceSummaries": []})
+        before = event(
+            "example-dev", "example-dev", STACK, "CREATE_COMPLETE", 900, physical=root_id
+        )
+        add("describe_stack_events", {"StackEvents": [before]}, {"StackName": "example-dev"})
+        add("execute_change_set", {}, {"ChangeSetName": FOLLOW_UP_CS, "RetainExceptOnCreate": True})
+        done = event("example-dev", "example-dev", STACK, "UPDATE_COMPLETE", 990, physical=root_id)
+        add("describe_stack_events", {"StackEvents": [done, before]})
+        add("describe_stacks", stack("example-dev", "UPDATE_COMPLETE"))
+        add("describe_stack_events", {"StackEvents": [done, before]})
+        ctx, console = context(project, stubs)
+        updated = run_follow_up(ctx, stubs.cfn, "eu-west-1", plan, created["Stacks"][0])
+        stubs.verify()
+    assert updated is not None and updated["StackStatus"] == "UPDATE_COMPLETE"
+    shown = console.export_text()
+    assert "follow-up update of example-dev: DatabaseDeletionProtection=true" in shown
+    assert "follow-up done: DatabaseDeletionProtection=true" in shown
+
+
+def test_a_follow_up_that_would_replace_anything_is_deleted_not_executed(
+    project: FixtureProject,
+) -> None:
+    plan = record(parameter_keys=[PROTECTION, "ImageTag"])
+    plan.follow_up = {PROTECTION: "true"}
+    created = stack("example-dev", "CREATE_COMPLETE", Tags=[{"Key": "app", "Value": "example"}])
+    with Stubs() as stubs:
+        stub_follow_up(
+            stubs,
+            [
+                resource_change(
+                    "Database",
+                    "AWS::RDS::DBInstance",
+                    "Modify",
+                    "True",
+                    [detail("DBName", "Always")],
+                )
+            ],
+        )
+        stubs.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": FOLLOW_UP_CS})
+        ctx, _ = context(project, stubs)
+        with pytest.raises(DeployError, match="would do more than set") as refused:
+            run_follow_up(ctx, stubs.cfn, "eu-west-1", plan, created["Stacks"][0])
+        stubs.verify()
+    assert "example-dev/DataStack/Database Modify" in str(refused.value)
+
+
+def test_plan_of_a_new_environment_creates_the_database_unprotected_and_says_so(
+    project: FixtureProject,
+) -> None:
+    from tests.deploy.test_plan_apply import BOOTSTRAP, stub_account_preflight, stub_image_present
+
+    creating = change_set(
+        "fs-dev-x",
+        "example-dev",
+        [resource_change(name, STACK, "Add") for name in ("NetworkStack", "DataStack", "WebStack")],
+        cs_id=ROOT_CS,
+    )
+    with Stubs() as stubs:
+        add = stubs.cfn_stub.add_response
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        add("describe_stacks", BOOTSTRAP, {"StackName": "example-bootstrap"})
+        stubs.cfn_stub.add_client_error(
+            "describe_stacks",
+            **client_error("ValidationError", "Stack with id example-dev does not exist"),
+        )
+        stub_image_present(stubs, "v1")
+        stub_account_preflight(stubs, new_stack=True)
+        for _ in range(4):
+            stubs.s3_stub.add_response(
+                "head_object", {"ContentLength": 1}, {"Bucket": "example-artifacts", "Key": ANY}
+            )
+        add(
+            "create_change_set",
+            {"Id": ROOT_CS},
+            {
+                "StackName": "example-dev",
+                "ChangeSetName": ANY,
+                "ChangeSetType": "CREATE",
+                "TemplateURL": ANY,
+                "Description": ANY,
+                "Parameters": [
+                    {"ParameterKey": PROTECTION, "ParameterValue": "false"},
+                    {"ParameterKey": "ImageTag", "ParameterValue": "v1"},
+                ],
+                "Capabilities": ANY,
+                "IncludeNestedStacks": True,
+                "Tags": ANY,
+            },
+        )
+        add("describe_change_set", creating, {"ChangeSetName": ROOT_CS})
+        add("describe_stacks", stack("example-dev", "REVIEW_IN_PROGRESS"))
+        ctx, console = context(project, stubs)
+        outcome = run_plan(ctx, [], image_tag="v1")
+        stubs.verify()
+    assert outcome.record is not None and outcome.record.follow_up == {PROTECTION: "true"}
+    line = (
+        "after this change set, a follow-up update sets DatabaseDeletionProtection to true "
+        "(created without it so that a failed create can roll back)"
+    )
+    assert line in console.export_text()
+    assert line in (project.folder / "changeset.md").read_text()
+    assert json.loads((project.folder / "plan.json").read_text())["follow_up"] == {
+        PROTECTION: "true"
+    }
