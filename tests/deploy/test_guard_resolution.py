@@ -426,7 +426,7 @@ def test_concrete_values() -> None:
     ],
 )
 def test_major_versions(engine: str, version: str, major: tuple[int, ...] | None) -> None:
-    assert guard._major(engine, version) == major
+    assert guard.major_version(engine, version) == major
 
 
 def test_a_long_cause_keeps_its_first_steps_and_root_cause() -> None:
