@@ -31,6 +31,7 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check templates_src tests
 	$(BIN)/ruff format --check templates_src tests
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/factorstack lint
 	$(BIN)/hadolint docker/*/Dockerfile
 	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck

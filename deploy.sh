@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Deploy one environment as a reviewed change set (see README, "Deploying").
 #
-#   ./deploy.sh ENV                         plan: package, create and review a change set
-#   ./deploy.sh ENV --apply                 execute the change set recorded by the last plan
-#   ./deploy.sh ENV --execute               plan and apply in one run (dev, CI)
-#   ... [--allow-replace LOGICAL_ID ...]    let the data-loss guard pass for these resources
+#   ./deploy.sh ENV                   plan: package, create and review a change set
+#   ./deploy.sh ENV --apply           execute the change set recorded by the last plan
+#   ./deploy.sh ENV --execute         plan and apply in one run (dev, CI)
+#   ... --allow-replace ID            let the data-loss guard pass for resource ID
+#                                     (repeat the flag for each: --allow-replace A --allow-replace B)
 #
-# Exit codes: 0 done or no changes; 1 AWS or deploy failure; 2 usage or configuration error;
-# 3 refused by the data-loss guard.
+# Exit codes: 0 done or no changes; 1 AWS, build or deploy failure; 2 configuration or usage
+# error, or not ready (no build, stale build, no plan); 3 refused by the data-loss guard.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 factorstack="${here}/.venv/bin/factorstack"
 
 usage() {
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  # The comment block above, without its leading "# ".
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 

@@ -10,6 +10,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ENV/*.json from the sample app instead of comparing with them",
+    )
+
+
 def copy_sample(target: Path) -> Path:
     """app.yaml and environments/ of the repo, copied so a test can edit them."""
     target.mkdir(parents=True, exist_ok=True)

@@ -1,28 +1,29 @@
 """The `factorstack` command: parse arguments, call one function, map errors to exit codes.
 
-Exit codes: 0 done or no changes; 1 AWS, build or deploy failure; 2 usage or configuration
-error; 3 refused by the data-loss guard.
+The exit codes are errors.py's (EXIT_CODES); every --help shows them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from factorstack.deploy.commands import register as register_deploy_commands
-from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, UserError
+from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, UsageError, UserError
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line and exit 2 like every other user error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{self.prog}: {message} (see --help)")
+        raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
 def _command_build(args: argparse.Namespace) -> int:
@@ -48,21 +49,25 @@ def _command_build(args: argparse.Namespace) -> int:
 
 
 def _command_lint(args: argparse.Namespace) -> int:
-    from factorstack.build import BUILD_DIR, MANIFEST_FILE
-    from factorstack.deploy.build_output import load_build, verify_templates
-    from factorstack.errors import BuildError
+    from factorstack.build.manifest import (
+        BUILD_DIR,
+        built_environments,
+        load_build,
+        verify_templates,
+    )
+    from factorstack.errors import BuildError, NotReady
     from factorstack.lint import lint_templates
 
     root = Path(args.root)
     paths: list[Path] = []
     regions: list[str] = []
-    for manifest in sorted((root / BUILD_DIR).glob(f"*/{MANIFEST_FILE}")):
-        built = load_build(root, manifest.parent.name)  # deploy's checks, deploy's messages
+    for environment in built_environments(root):
+        built = load_build(root, environment)  # the checks and messages deploy uses too
         verify_templates(built)
         paths.extend(built.folder / name for name in sorted(built.templates))
         regions.append(built.target.region)
     if not paths:
-        raise UserError(f"{root / BUILD_DIR}: no templates (run `make templates` first)")
+        raise NotReady(f"{root / BUILD_DIR}: no templates (run `make templates` first)")
     findings = lint_templates(paths, regions, jobs=args.lint_jobs)
     if findings:
         raise BuildError(*(str(f) for f in findings), f"cfn-lint: {len(findings)} finding(s)")
@@ -71,9 +76,21 @@ def _command_lint(args: argparse.Namespace) -> int:
 
 
 def _command_schema(args: argparse.Namespace) -> int:
-    from factorstack.config.schema import json_schemas
+    from factorstack.config.schema import KINDS, schema_text, write_schemas
 
-    print(json.dumps(json_schemas(), indent=2, sort_keys=True))
+    if args.write is not None:
+        for path in write_schemas(Path(args.write), [args.kind] if args.kind else list(KINDS)):
+            print(f"wrote {path}")
+        return EXIT_OK
+    if args.kind is None:
+        choices = " or ".join(
+            f"`factorstack schema {kind}` ({spec.describes})" for kind, spec in KINDS.items()
+        )
+        raise UsageError(
+            f"factorstack schema: which file? choose {choices}, "
+            "or `factorstack schema --write DIR` for both"
+        )
+    sys.stdout.write(schema_text(args.kind))
     return EXIT_OK
 
 
@@ -87,37 +104,104 @@ def _lint_jobs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    try:
+        return metadata.version("factorstack")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _every_command(parser: argparse.ArgumentParser) -> None:
+    """What every subcommand accepts and shows: `--root` after the command, the exit codes."""
+    if not any("--root" in action.option_strings for action in parser._actions):
+        # SUPPRESS: a default here would overwrite a `factorstack --root X` given before it.
+        parser.add_argument(
+            "--root",
+            default=argparse.SUPPRESS,
+            help="repo root holding app.yaml, environments/, build/ (default: .)",
+        )
+    parser.epilog = parser.epilog or EXIT_CODES_HELP
+
+
 def make_parser() -> argparse.ArgumentParser:
+    from factorstack.config.schema import KINDS
+
     parser = _Parser(
         prog="factorstack",
         description="Twelve-factor app → nested CloudFormation for ECS Fargate, "
         "linted and deployed as reviewed change sets.",
         epilog=EXIT_CODES_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"factorstack {_version()}")
     parser.add_argument("--root", default=".", help="folder holding app.yaml (default: .)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    build = commands.add_parser("build", help="render, check and lint build/ENV/ (all by default)")
+    build_help = "render, check and lint build/ENV/ (all by default)"
+    build = commands.add_parser(
+        "build",
+        help=build_help,
+        description=f"{build_help}: validate app.yaml and environments/ENV.yaml, render the "
+        "nested templates, check CloudFormation's limits, cfn-lint them, then replace "
+        "build/ENV/ in one step (a failure leaves it as it was)",
+    )
     build.add_argument("environments", nargs="*", metavar="ENV")
     build.add_argument("--no-lint", action="store_true", help="skip cfn-lint (not for CI)")
     _lint_jobs(build)
     build.set_defaults(func=_command_build)
 
-    lint = commands.add_parser("lint", help="cfn-lint every template under build/")
+    lint_help = "cfn-lint every template under build/"
+    lint = commands.add_parser(
+        "lint",
+        help=lint_help,
+        description=f"{lint_help} again (with factorstack's own rules), without rebuilding",
+    )
     _lint_jobs(lint)
     lint.set_defaults(func=_command_lint)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of the config files")
+    schema_help = "print the JSON Schema of app.yaml or of an environment file"
+    schema = commands.add_parser(
+        "schema",
+        help=schema_help,
+        description=f"{schema_help}, for editor completion and checks (see README, "
+        "Configuration reference)",
+    )
+    schema.add_argument(
+        "kind",
+        nargs="?",
+        choices=list(KINDS),
+        help="app (app.yaml) or environment (environments/ENV.yaml)",
+    )
+    schema.add_argument(
+        "--write",
+        metavar="DIR",
+        help="write DIR/app.schema.json and DIR/environment.schema.json instead of printing",
+    )
     schema.set_defaults(func=_command_schema)
 
     register_deploy_commands(commands)
+    for command in commands.choices.values():
+        _every_command(command)
     return parser
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not hit the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (captured in tests): nothing to flush
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = make_parser().parse_args(argv)
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a reader that went away (`| head`) shows up here, not at exit
+        return code
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except UserError as error:
         for line in error.lines:
             print(line, file=sys.stderr)

@@ -39,12 +39,15 @@ class LimitFinding:
         return f"{self.file}: {self.what}: {self.used} of {self.limit} ({verdict})"
 
 
-def check_template(file: str, body: dict[str, Any], size_bytes: int) -> list[LimitFinding]:
-    """Findings for one rendered template; an empty list means comfortably inside."""
+def check_template(
+    file: str, body: dict[str, Any], size_bytes: int, max_bytes: int | None = None
+) -> list[LimitFinding]:
+    """Findings for one rendered template; an empty list means comfortably inside. `max_bytes`
+    defaults to the S3 limit; a template sent inline passes MAX_TEMPLATE_BYTES_INLINE."""
     counts = [
         (section, len(body.get(section, {})), limit) for section, limit in _SECTION_LIMITS.items()
     ]
-    counts.append(("size in bytes", size_bytes, MAX_TEMPLATE_BYTES_S3))
+    counts.append(("size in bytes", size_bytes, max_bytes or MAX_TEMPLATE_BYTES_S3))
     return [
         LimitFinding(file, what, used, limit)
         for what, used, limit in counts

@@ -347,12 +347,12 @@ def test_factorstack_build_fails_on_a_rule_with_exit_1_and_its_id(
     of the sample's dev environment is clean under the new rules)."""
     original = root_module.build_process
 
-    def long_jobs(model, process):  # noqa: ANN001, ANN202 - the builder's own signature
-        template = original(model, process)
+    def long_jobs(model, process, sources):  # noqa: ANN001, ANN202 - the builder's signature
+        built = original(model, process, sources)
         if process.name == "worker":
-            task = template.resources[f"{process.logical}TaskDefinition"]
+            task = built.template.resources[f"{process.logical}TaskDefinition"]
             task.ContainerDefinitions[0].Command = TIMEOUT_300
-        return template
+        return built
 
     monkeypatch.setattr(root_module, "build_process", long_jobs)
     assert main(["--root", str(sample_root), "build", "dev"]) == 1

@@ -48,33 +48,51 @@ def test_without_a_release_tasks_use_the_image_tag(sample_root: Path):
     assert _image(sample_root, "web").endswith("/example/web:${ImageTag}")
 
 
-def test_with_a_release_tasks_use_the_digests_and_the_record_survives_rebuilds(sample_root):
+def test_with_a_release_tasks_use_the_digests_and_the_record_stays_outside_build(sample_root):
     build(sample_root, ["dev"])
     before = config_sha256(sample_root, "dev")
-    write_release(sample_root / "build/dev", _release())
+    path = write_release(sample_root, _release())
+    assert path == sample_root / "releases/dev.json"
     assert config_sha256(sample_root, "dev") != before  # the build is now out of date
     build(sample_root, ["dev"])
     for process, digest in DIGESTS.items():
         assert _image(sample_root, process).endswith(f"/example/{process}@{digest}")
-    assert (sample_root / "build/dev/release.json").is_file()
+    assert not (sample_root / "build/dev/release.json").exists()  # an input, never an output
+    assert path.is_file()
     manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
     assert manifest["config_sha256"] == config_sha256(sample_root, "dev")
 
 
 def test_a_release_missing_a_process_is_refused(sample_root: Path, capsys):
     build(sample_root, ["dev"])
-    write_release(sample_root / "build/dev", _release({"web": DIGESTS["web"]}))
+    write_release(sample_root, _release({"web": DIGESTS["web"]}))
     assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "build/dev/release.json: images: no image for scheduler, worker (a process was added "
+        "releases/dev.json: images: no image for scheduler, worker (a process was added "
         "since the release; run `factorstack release dev` again)"
     )
 
 
 def test_a_broken_release_record_is_one_line(sample_root: Path, capsys):
-    (sample_root / "build/dev").mkdir(parents=True)
-    (sample_root / "build/dev/release.json").write_text("{not json")
+    (sample_root / "releases").mkdir()
+    (sample_root / "releases/dev.json").write_text("{not json")
     assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "build/dev/release.json: not a release record (run `factorstack release dev` again)"
+        "releases/dev.json: not a release record (run `factorstack release dev` again)"
     )
+
+
+def test_a_record_left_in_build_by_an_older_factorstack_is_not_dropped(sample_root, capsys):
+    """The next build replaces build/dev: the record would vanish and unpin the images."""
+    build(sample_root, ["dev"])
+    legacy = sample_root / "build/dev/release.json"
+    legacy.write_text(json.dumps(_release().to_json()))
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "build/dev/release.json: release records now live in releases/ "
+        "(run `mkdir -p releases && mv build/dev/release.json releases/dev.json`)"
+    )
+    (sample_root / "releases").mkdir()
+    legacy.rename(sample_root / "releases/dev.json")
+    build(sample_root, ["dev"])
+    assert _image(sample_root, "web").endswith(f"/example/web@{DIGESTS['web']}")

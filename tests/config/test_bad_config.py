@@ -90,7 +90,7 @@ CASES = [
         "environments/dev.yaml",
         _set("databse", {"multi_az": True}),
         "environments/dev.yaml: databse: unknown key (remove it or fix its spelling; "
-        "`factorstack schema` lists the keys)",
+        "`factorstack schema environment` lists the keys)",
     ),
     (
         "environments/dev.yaml",
@@ -149,7 +149,7 @@ CASES = [
         "app.yaml",
         _set("processes", "web", "dockerfile", "docker/apache"),
         "app.yaml: processes.web.dockerfile: unknown key (remove it or fix its spelling; "
-        "`factorstack schema` lists the keys)",
+        "`factorstack schema app` lists the keys)",
     ),
     (
         "app.yaml",
@@ -253,7 +253,8 @@ def test_malformed_yaml_is_one_line_with_its_line_number(built_root: Path, capsy
 def test_missing_files_and_unknown_environment(sample_root: Path, capsys):
     assert main(["--root", str(sample_root), "build", "qa"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "environments/qa.yaml: no such environment (create the file)"
+        "environments/qa.yaml: no such environment (defined: dev, prod, staging; "
+        "create environments/qa.yaml to add one)"
     )
     (sample_root / "app.yaml").unlink()
     assert main(["--root", str(sample_root), "build"]) == 2
@@ -312,3 +313,33 @@ def test_environment_file_overrides_plain_values_but_never_a_process_reference(
     assert capsys.readouterr().err.startswith(
         "environments/dev.yaml: environment.TOKEN: app.yaml reads this from a parameter, secret"
     )
+
+
+def test_an_unknown_key_does_not_hide_the_other_problems(sample_root: Path, capsys):
+    """Unknown keys are reported beside the checks across fields and files, in one run."""
+    edit_yaml(sample_root / "app.yaml", _set("processes", "web", "dockerfile", "docker/apache"))
+    edit_yaml(sample_root / "app.yaml", _set("environment", "STRIPE_KEY", {"secret": "STRIPE2"}))
+    edit_yaml(sample_root / "environments/dev.yaml", _set("databse", {"multi_az": True}))
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        _set("processes", "web", {"cpu": 256, "memory": 300}),
+    )
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [": ".join(line.split(": ")[:2]) for line in errors] == [  # file: field
+        "app.yaml: processes.web.dockerfile",
+        "app.yaml: environment.STRIPE_KEY",
+        "environments/dev.yaml: databse",
+        "environments/dev.yaml: processes.web.memory",
+    ]
+    assert "secret 'STRIPE2' is used but not declared" in errors[1]
+    assert "300 is not valid with cpu 256" in errors[3]
+
+
+def test_an_invalid_app_yaml_does_not_hide_an_environment_file_problem(sample_root, capsys):
+    edit_yaml(sample_root / "app.yaml", _set("app", "Not_A_Name"))
+    edit_yaml(sample_root / "environments/prod.yaml", _set("region", "Europe"))
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in errors] == ["app.yaml", "environments/prod.yaml"]
+    assert errors[1].startswith("environments/prod.yaml: region: 'Europe' is not valid")

@@ -9,8 +9,8 @@ import pytest
 
 from factorstack.cli import main, make_parser
 from factorstack.deploy import commands
+from factorstack.deploy.local.server import serve_forever
 from factorstack.errors import EXIT_CODES_HELP
-from factorstack.local_aws.server import serve_forever
 
 
 def parse(*argv: str):
@@ -18,11 +18,29 @@ def parse(*argv: str):
 
 
 def test_plan_arguments() -> None:
-    args = parse("plan", "dev", "--allow-replace", "Database", "Cache", "--allow-replace", "X")
+    args = parse("plan", "dev", "--allow-replace", "Database", "--allow-replace", "Cache")
     assert args.func is commands.cmd_plan
     assert args.environment == "dev"
-    assert args.allow_replace == ["Database", "Cache", "X"]
+    assert args.allow_replace == ["Database", "Cache"]
     assert args.image_tag is None
+
+
+@pytest.mark.parametrize("command", ["plan", "execute", "bootstrap"])
+def test_allow_replace_takes_one_id_so_env_may_follow_it(command: str) -> None:
+    args = parse(command, "--allow-replace", "Database", "dev", "--allow-replace", "Cache")
+    assert args.environment == "dev"
+    assert args.allow_replace == ["Database", "Cache"]
+
+
+def test_release_has_no_timeout(capsys: pytest.CaptureFixture[str]) -> None:
+    """release waits for no stack, so a --timeout there would do nothing."""
+    with pytest.raises(SystemExit):
+        main(["release", "--help"])
+    assert "--timeout" not in capsys.readouterr().out
+    assert main(["release", "dev", "--timeout", "5"]) == 2
+    assert "unrecognized arguments: --timeout 5" in capsys.readouterr().err
+    for command in ("plan", "apply", "execute", "bootstrap"):  # these wait for stacks
+        assert parse(command, "dev", "--timeout", "5").timeout == 5
 
 
 def test_root_given_before_the_command_is_kept() -> None:
@@ -51,10 +69,26 @@ def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_build_is_exit_2_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text("account: '123456789012'\n")
     assert main(["plan", "dev", "--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         f"{tmp_path}/build/dev/manifest.json: build for `dev` is missing (run `make templates`)"
+    ]
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "execute", "bootstrap"])
+def test_an_unknown_environment_names_the_file_to_create(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    (tmp_path / "environments").mkdir()
+    for env in ("dev", "prod"):
+        (tmp_path / "environments" / f"{env}.yaml").write_text("account: '123456789012'\n")
+    assert main([command, "nosuchenv", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "environments/nosuchenv.yaml: no such environment (defined: dev, prod; "
+        "create environments/nosuchenv.yaml to add one)"
     ]
 
 

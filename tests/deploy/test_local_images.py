@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from factorstack.cli import main
+from factorstack.deploy.local.placeholder_images import publish_placeholders
+from factorstack.deploy.session import AwsTarget
 from factorstack.errors import DeployError
-from factorstack.local_aws.placeholder_images import publish_placeholders
 from tests.conftest import copy_sample
 
 
@@ -35,7 +36,7 @@ def endpoint_down(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 
 def test_endpoint_down_is_a_deploy_error(endpoint_down: str) -> None:
     with pytest.raises(DeployError) as failed:
-        publish_placeholders(["example/web"], "v1", "eu-west-1")
+        publish_placeholders(["example/web"], "v1", AwsTarget("111111111111", "eu-west-1"))
     assert failed.value.exit_code == 1
     assert len(failed.value.lines) == 1
     assert "cannot reach AWS" in failed.value.lines[0]

@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY, Stubber
 
-from factorstack.deploy.package import content_key, dump_template, package, template_url
-from factorstack.errors import ConfigError, DeployError
+from factorstack.deploy.package import (
+    content_key,
+    dump_template,
+    package,
+    packaged_line,
+    template_url,
+)
+from factorstack.errors import DeployError, NotReady
 from tests.deploy.aws_responses import client, client_error
 
 BUCKET = "example-artifacts"
@@ -65,8 +71,11 @@ def test_uploads_missing_keys_skips_existing_and_rewrites_urls(folder: Path) -> 
         stub.add_response("put_object", {}, None)
         stub.add_client_error("head_object", **client_error("404", "Not Found", 404))
         stub.add_response("put_object", {}, None)
-        packaged = package(s3, BUCKET, "eu-west-1", folder)
+        lines: list[str] = []
+        packaged = package(s3, BUCKET, "eu-west-1", folder, echo=lines.append)
         stub.assert_no_pending_responses()
+    # 3 children + the root = 4 files, each uploaded or already there: the counts add up.
+    assert lines == ["packaged 3 nested templates and the root: 3 uploaded, 1 already there"]
     assert packaged.skipped == [child_key]
     assert len(packaged.uploaded) == 3 and packaged.uploaded[0] == inner_key
     assert packaged.children == {
@@ -92,5 +101,14 @@ def test_access_denied_on_upload_is_one_line(folder: Path) -> None:
 
 def test_missing_child_template_names_the_file(folder: Path) -> None:
     (folder / "a.json").unlink()
-    with pytest.raises(ConfigError, match="a.json: template is missing \\(run `make templates`\\)"):
+    with pytest.raises(NotReady, match="a.json: template is missing \\(run `make templates`\\)"):
         package(client("s3"), BUCKET, "eu-west-1", folder)
+
+
+def test_packaged_line_counts_add_up() -> None:
+    assert packaged_line(7, 8, 0) == (
+        "packaged 7 nested templates and the root: 8 uploaded, 0 already there"
+    )
+    assert packaged_line(1, 0, 2) == (
+        "packaged 1 nested template and the root: 0 uploaded, 2 already there"
+    )

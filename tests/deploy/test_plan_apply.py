@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +16,19 @@ from rich.console import Console
 from factorstack.deploy.apply import check_executable, run_apply, stack_moved
 from factorstack.deploy.context import Context
 from factorstack.deploy.plan import run_plan, stack_parameters
-from factorstack.deploy.plan_files import PlanRecord, read_plan
+from factorstack.deploy.plan_files import (
+    APPLIED,
+    PLANNING,
+    RECORDED,
+    REFUSED,
+    UNCHANGED,
+    PlanNote,
+    PlanRecord,
+    read_plan,
+    why_no_plan,
+)
 from factorstack.deploy.session import Clients
-from factorstack.errors import ConfigError, DeployError, GuardRefusal
+from factorstack.errors import DeployError, GuardRefusal, NotReady, UsageError
 from tests.deploy.aws_responses import (
     ACCOUNT,
     REGION,
@@ -231,11 +242,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixtureProject:
     return built
 
 
-def test_nested_replacement_is_refused_naming_resources_and_properties(
-    project: FixtureProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    summary = tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+def refuse_database_replacement(project: FixtureProject):
+    """A plan that would replace the database, not allowed: the guard refuses it."""
     deployed_data = copy.deepcopy(DATA)
     deployed_data["Resources"]["Database"]["Properties"]["DBName"] = "old_name"
     with Stubs() as stubs:
@@ -249,8 +257,17 @@ def test_nested_replacement_is_refused_naming_resources_and_properties(
         with pytest.raises(GuardRefusal) as refused:
             run_plan(ctx, [], image_tag="v2")
         stubs.verify()
-    lines = refused.value.lines
-    assert refused.value.exit_code == 3
+    return refused.value, console
+
+
+def test_nested_replacement_is_refused_naming_resources_and_properties(
+    project: FixtureProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    refusal, console = refuse_database_replacement(project)
+    lines = refusal.lines
+    assert refusal.exit_code == 3
     assert lines[1] == (
         "  example-dev/DataStack: Database (AWS::RDS::DBInstance): replaced (Replacement True) "
         "by DBName; replaced (offline: create-only DBName changed)"
@@ -271,7 +288,111 @@ def test_nested_replacement_is_refused_naming_resources_and_properties(
     assert "Database" in console.export_text()
 
 
-def test_allowed_replacement_records_the_plan(project: FixtureProject) -> None:
+def test_a_refused_plan_leaves_its_own_review_and_no_older_plan(project: FixtureProject) -> None:
+    """The older plan is gone, so its table must go too: changeset.md shows the refusal."""
+    write_plan_for(project)
+    (project.folder / "changeset.md").write_text("## the older plan's table\n")
+    refuse_database_replacement(project)
+    assert not (project.folder / "plan.json").exists()
+    markdown = (project.folder / "changeset.md").read_text()
+    assert "older plan" not in markdown and "**refused**" in markdown
+    with Stubs() as stubs, pytest.raises(NotReady) as no_plan:
+        run_apply(context(project, stubs)[0])
+    assert "was refused by the data-loss guard" in no_plan.value.lines[0]
+
+
+def test_a_plan_that_fails_removes_the_older_plan_and_its_review(
+    project: FixtureProject,
+) -> None:
+    write_plan_for(project)
+    (project.folder / "changeset.md").write_text("## the older plan's table\n")
+    with Stubs() as stubs:
+        stubs.sts_stub.add_response("get_caller_identity", IDENTITY)
+        stubs.cfn_stub.add_client_error(
+            "describe_stacks",
+            **client_error("ValidationError", "Stack with id example-bootstrap does not exist"),
+        )
+        ctx, _ = context(project, stubs)
+        with pytest.raises(NotReady, match="no bootstrap stack"):
+            run_plan(ctx, [])
+        with pytest.raises(NotReady) as no_plan:
+            run_apply(ctx)
+    assert not (project.folder / "plan.json").exists()
+    assert not (project.folder / "changeset.md").exists()
+    assert "stopped before it recorded one" in no_plan.value.lines[0]
+
+
+def test_apply_after_a_rebuild_says_the_plan_went_with_the_old_build(
+    project: FixtureProject,
+) -> None:
+    plan_allowed_replacement(project)
+    # What `factorstack build` does when a template changed: a new build/dev replaces the old
+    # one, plan.json included.
+    shutil.rmtree(project.folder)
+    project.resources("process-web.json")["WebTaskDefinition"]["Properties"]["Cpu"] = "512"
+    project.write()
+    with Stubs() as stubs, pytest.raises(NotReady) as no_plan:
+        run_apply(context(project, stubs)[0])
+    (line,) = no_plan.value.lines
+    assert line.startswith(f"{project.folder / 'plan.json'}: no plan to apply: build/dev was ")
+    assert "rebuilt after the last plan (" in line
+    assert line.endswith("(the templates changed; run `./deploy.sh dev` to plan them)")
+    assert no_plan.value.exit_code == 2
+
+
+def test_execute_does_not_print_the_apply_hint(project: FixtureProject) -> None:
+    _, console = plan_allowed_replacement(project, applying=True)
+    shown = console.export_text()
+    assert "applying it now" in shown and "--apply" not in shown
+    _, console = plan_allowed_replacement(project)
+    assert "apply it with `./deploy.sh dev --apply`" in console.export_text()
+
+
+NOTED = {"root.json": "aaa"}
+
+
+@pytest.mark.parametrize(
+    ("note", "templates", "expected"),
+    [
+        (None, NOTED, "no plan to apply (run `./deploy.sh dev` first)"),
+        (
+            PlanNote(RECORDED, NOTED, "T"),
+            {"root.json": "bbb"},
+            "no plan to apply: build/dev was rebuilt after the last plan (T), and the rebuild "
+            "replaced it (the templates changed; run `./deploy.sh dev` to plan them)",
+        ),
+        (
+            PlanNote(APPLIED, NOTED, "T"),
+            NOTED,
+            "no plan to apply: the last plan (T) was applied already (a change set runs once; "
+            "run `./deploy.sh dev`)",
+        ),
+        (
+            PlanNote(UNCHANGED, NOTED, "T"),
+            NOTED,
+            "no plan to apply: the last plan (T) found no changes: the stack already matches "
+            "the build",
+        ),
+        (
+            PlanNote(REFUSED, NOTED, "T"),
+            NOTED,
+            "no plan to apply: the last plan (T) was refused by the data-loss guard (see "
+            "changeset.md; plan again with --allow-replace ID for each resource, if intended)",
+        ),
+        (
+            PlanNote(PLANNING, NOTED, "T"),
+            NOTED,
+            "no plan to apply: the last plan (T) stopped before it recorded one (see its error, "
+            "then run `./deploy.sh dev`)",
+        ),
+    ],
+)
+def test_why_no_plan_tells_each_ending_apart(note, templates, expected) -> None:
+    assert why_no_plan(note, templates, "dev") == expected
+
+
+def plan_allowed_replacement(project: FixtureProject, applying: bool = False):
+    """A plan that replaces the database, allowed: it records plan.json."""
     deployed_data = copy.deepcopy(DATA)
     deployed_data["Resources"]["Database"]["Properties"]["DBName"] = "old_name"
     with Stubs() as stubs:
@@ -283,9 +404,14 @@ def test_allowed_replacement_records_the_plan(project: FixtureProject) -> None:
         stubs.cfn_stub.add_response(
             "describe_stacks", copy.deepcopy(DEPLOYED), {"StackName": "example-dev"}
         )
-        ctx, _ = context(project, stubs)
-        outcome = run_plan(ctx, ["Database", "DatabaseSecret"])
+        ctx, console = context(project, stubs)
+        outcome = run_plan(ctx, ["Database", "DatabaseSecret"], applying=applying)
         stubs.verify()
+    return outcome, console
+
+
+def test_allowed_replacement_records_the_plan(project: FixtureProject) -> None:
+    outcome, console = plan_allowed_replacement(project)
     record = read_plan(project.folder, "dev")
     assert outcome.changed and record.change_set_id == ROOT_CS
     assert record.nested_change_set_ids == {"example-dev/DataStack": DATA_CS}
@@ -383,8 +509,9 @@ def test_missing_bootstrap_stack_is_one_line(project: FixtureProject) -> None:
             **client_error("ValidationError", "Stack with id example-bootstrap does not exist"),
         )
         ctx, _ = context(project, stubs)
-        with pytest.raises(DeployError) as raised:
+        with pytest.raises(NotReady) as raised:
             run_plan(ctx, [])
+    assert raised.value.exit_code == 2
     assert raised.value.lines == [
         "no bootstrap stack example-bootstrap in this account and region "
         "(run `factorstack bootstrap dev` first)"
@@ -402,7 +529,7 @@ def test_parameters_prefer_given_then_previous_then_default() -> None:
     assert stack_parameters(template, deployed, None) == [
         {"ParameterKey": "ImageTag", "UsePreviousValue": True}
     ]
-    with pytest.raises(ConfigError, match="pass --image-tag TAG"):
+    with pytest.raises(UsageError, match="pass --image-tag TAG"):
         stack_parameters(template, None, None)
 
 
@@ -583,13 +710,13 @@ def test_an_aws_error_before_execute_keeps_the_plan(project: FixtureProject) -> 
 def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:
     with Stubs() as stubs:
         ctx, _ = context(project, stubs)
-        with pytest.raises(ConfigError, match="no plan to apply") as raised:
+        with pytest.raises(NotReady, match="no plan to apply") as raised:
             run_apply(ctx)
     assert raised.value.exit_code == 2
 
 
 def test_image_preflight_names_the_registry_of_a_china_region() -> None:
-    from factorstack.deploy.build_output import Build
+    from factorstack.build.manifest import Build
     from factorstack.deploy.plan import check_images
     from factorstack.deploy.session import AwsTarget
 
@@ -614,6 +741,6 @@ def test_image_preflight_names_the_registry_of_a_china_region() -> None:
         stub.add_client_error(
             "describe_images", **client_error("ImageNotFoundException", "no such image")
         )
-        with pytest.raises(ConfigError) as refused:
+        with pytest.raises(NotReady) as refused:
             check_images(clients, build, None, "v1")
     assert f"({ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn)" in refused.value.lines[0]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from factorstack.deploy.build_output import Build
+from factorstack.build.manifest import Build
 from factorstack.deploy.preflight import account_preflight
 from factorstack.deploy.preflight_needs import EngineUse, needs_of
 from factorstack.deploy.preflight_rules import (
@@ -23,7 +23,7 @@ from factorstack.deploy.preflight_rules import (
     secret_key_findings,
 )
 from factorstack.deploy.session import AwsTarget, Clients
-from factorstack.errors import ConfigError, DeployError
+from factorstack.errors import DeployError, NotReady
 from tests.deploy.aws_responses import (
     ACCOUNT,
     REGION,
@@ -252,8 +252,8 @@ def preflight(tmp_path: Path) -> Preflight:
     return Preflight(tmp_path / "build" / "dev", copy.deepcopy(TEMPLATES))
 
 
-def refusal(preflight: Preflight, new_stack: bool = False) -> ConfigError:
-    with pytest.raises(ConfigError) as refused:
+def refusal(preflight: Preflight, new_stack: bool = False) -> NotReady:
+    with pytest.raises(NotReady) as refused:
         preflight.run(new_stack)
     assert refused.value.exit_code == 2
     return refused.value
@@ -621,7 +621,7 @@ def test_plan_stops_before_uploading_or_creating_a_change_set(
             {"Engine": "mysql"},
         )
         ctx, _ = context(project, stubs)
-        with pytest.raises(ConfigError) as refused:  # S3 and create_change_set have no answers
+        with pytest.raises(NotReady) as refused:  # S3 and create_change_set have no answers
             run_plan(ctx, [])
         stubs.verify()
     assert refused.value.lines == [

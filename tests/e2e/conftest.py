@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from factorstack.local_aws.server import LocalAws
+from factorstack.deploy.local.server import LocalAws
 from tests.e2e.fixture_build import REGION, FixtureProject
 
 

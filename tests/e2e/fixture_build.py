@@ -2,7 +2,8 @@
 
 Root with three children: NetworkStack (VPC, FlowLogsLogGroup) → its VpcId output flows through
 the root (Fn::GetAtt NetworkStack.Outputs.VpcId) into DataStack (DatabaseSecret, Database) and
-WebStack (WebLogGroup, a task definition whose cpu the tests change).
+WebStack (WebLogGroup, a task definition whose cpu the tests change). Beside them, like every
+build, the app's real bootstrap template (`factorstack bootstrap` deploys it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.console import Console
 from factorstack.config import config_sha256
 from factorstack.deploy.context import Context
 from factorstack.deploy.stack_state import Timing
+from factorstack.stacks.bootstrap import create_template as bootstrap_template
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"
@@ -141,6 +143,7 @@ class FixtureProject:
             "network.json": copy.deepcopy(NETWORK),
             "data.json": copy.deepcopy(DATA),
             "process-web.json": copy.deepcopy(WEB),
+            "bootstrap.json": bootstrap_template("example", ["web"]).to_dict(),
         }
         (root / "environments").mkdir(parents=True, exist_ok=True)
         (root / "app.yaml").write_text("app: example\n", encoding="utf-8")
@@ -201,10 +204,11 @@ def seed_app(root: Path, environment: str = "dev") -> list[str]:
     """What `factorstack local-seed` does: placeholders for the app's parameters and secrets,
     so a plan of the sample app passes the account preflight on the local endpoint."""
     from factorstack.config import load_model
-    from factorstack.local_aws.seed import seed_placeholders, wanted_seeds
+    from factorstack.deploy.local.seed import seed_placeholders, wanted_seeds
+    from factorstack.deploy.session import AwsTarget
 
     model = load_model(root, environment).model
-    return seed_placeholders(wanted_seeds(model), model.region)
+    return seed_placeholders(wanted_seeds(model), AwsTarget(model.account, model.region))
 
 
 def publish_fixture_images(tag: str = "initial") -> None:

@@ -12,10 +12,10 @@ from rich.console import Console
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.context import Context
+from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.deploy.stack_state import Timing
-from factorstack.errors import EXIT_GUARD, ConfigError, DeployError, GuardRefusal
-from factorstack.local_aws.server import LocalAws
+from factorstack.errors import EXIT_GUARD, DeployError, GuardRefusal, NotReady
 from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 FAST = Timing(timeout=30.0, poll=0.05)
@@ -67,6 +67,8 @@ def bucket_name() -> str:
 
 
 def test_bootstrap_creates_bucket_and_repositories(local_aws: LocalAws, project: FixtureProject):
+    project.templates["bootstrap.json"]["Description"] = "as built"
+    project.write()
     ctx, console = context(project)
     stack = run_bootstrap(ctx)
     assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
@@ -75,6 +77,8 @@ def test_bootstrap_creates_bucket_and_repositories(local_aws: LocalAws, project:
     ecr = boto3.client("ecr", region_name=REGION)
     repo = ecr.describe_repositories(repositoryNames=["example/web"])["repositories"][0]
     assert repo["imageTagMutability"] == "IMMUTABLE"
+    deployed = cfn().get_template(StackName="example-bootstrap")["TemplateBody"]
+    assert deployed["Description"] == "as built"  # build/dev/bootstrap.json, not a new render
     # Bootstrapping again goes through the same change-set path and finds nothing to do.
     assert run_bootstrap(ctx) is None
     assert "bootstrap stack example-bootstrap is up to date" in console.export_text()
@@ -82,7 +86,7 @@ def test_bootstrap_creates_bucket_and_repositories(local_aws: LocalAws, project:
 
 def test_plan_refuses_without_bootstrap(local_aws: LocalAws, project: FixtureProject):
     ctx, _ = context(project)
-    with pytest.raises(DeployError, match="run `factorstack bootstrap dev` first"):
+    with pytest.raises(NotReady, match="run `factorstack bootstrap dev` first"):
         run_plan(ctx, [])
 
 
@@ -149,7 +153,8 @@ def test_unchanged_children_are_not_uploaded_again(local_aws: LocalAws, project:
     ctx, console = context(project)
     assert not run_plan(ctx, []).changed
     assert artifact_keys(bucket) == before
-    assert "packaged 3 nested template(s): 0 uploaded, 4 already there" in console.export_text()
+    packaged = "packaged 3 nested templates and the root: 0 uploaded, 4 already there"
+    assert packaged in console.export_text()
 
 
 def test_renamed_database_is_refused_offline_then_allowed(
@@ -225,7 +230,7 @@ def test_apply_refuses_when_change_set_is_gone(local_aws: LocalAws, project: Fix
 def test_build_older_than_config_is_refused(local_aws: LocalAws, project: FixtureProject):
     (project.root / "environments" / "dev.yaml").write_text('account: "123456789012"\n')
     ctx, _ = context(project)
-    with pytest.raises(ConfigError, match="make templates"):
+    with pytest.raises(NotReady, match="make templates"):
         run_plan(ctx, [])
 
 
@@ -240,15 +245,16 @@ def test_wrong_account_is_refused(local_aws: LocalAws, project: FixtureProject):
 
 
 def test_missing_build_is_refused(local_aws: LocalAws, tmp_path: Path):
+    FixtureProject(tmp_path)  # app.yaml and environments/dev.yaml, nothing built
     ctx = Context(root=tmp_path, environment="dev", timing=FAST)
-    with pytest.raises(ConfigError, match="build for `dev` is missing"):
+    with pytest.raises(NotReady, match="build for `dev` is missing"):
         run_plan(ctx, [])
 
 
 def test_plan_refuses_when_an_image_is_not_in_ecr(local_aws: LocalAws, project: FixtureProject):
     ctx, _ = context(project)
     run_bootstrap(ctx)
-    with pytest.raises(ConfigError) as refused:
+    with pytest.raises(NotReady) as refused:
         run_plan(ctx, [], image_tag="v9")
     assert refused.value.lines == [
         "image example/web:v9 is not in ECR (123456789012.dkr.ecr.eu-west-1.amazonaws.com); "
@@ -265,5 +271,5 @@ def test_a_build_made_without_lint_is_refused(local_aws: LocalAws, project: Fixt
     manifest["linted_by"] = None
     manifest_path.write_text(json.dumps(manifest))
     ctx, _ = context(project)
-    with pytest.raises(ConfigError, match=r"built without cfn-lint \(--no-lint\)"):
+    with pytest.raises(NotReady, match=r"built without cfn-lint \(--no-lint\)"):
         run_plan(ctx, [])

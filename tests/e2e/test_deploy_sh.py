@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import boto3
 
-from factorstack.local_aws.server import LocalAws
+from factorstack.deploy.local.server import LocalAws
 from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +56,7 @@ def test_deploy_sh_plan_apply_guard_and_exit_codes(local_aws: LocalAws, project:
     planned = run(script, "dev")
     assert planned.returncode == 0, planned.stderr
     assert "Change set for example-dev: 3 Add" in planned.stdout
+    assert "apply it with `./deploy.sh dev --apply`" in planned.stdout
     assert (project.folder / "plan.json").is_file()
 
     applied = run(script, "dev", "--apply")
@@ -78,6 +80,7 @@ def test_deploy_sh_plan_apply_guard_and_exit_codes(local_aws: LocalAws, project:
     allowed = run(script, "dev", "--execute", "--allow-replace", "Database")
     assert allowed.returncode == 0, allowed.stderr
     assert "allowed by --allow-replace" in allowed.stdout
+    assert "applying it now" in allowed.stdout and "--apply`" not in allowed.stdout
     stack = boto3.client("cloudformation", region_name=REGION).describe_stacks(
         StackName="example-dev"
     )["Stacks"][0]
@@ -85,18 +88,48 @@ def test_deploy_sh_plan_apply_guard_and_exit_codes(local_aws: LocalAws, project:
 
     nothing_to_apply = run(script, "dev", "--apply")
     assert nothing_to_apply.returncode == 2
-    assert "no plan to apply" in nothing_to_apply.stderr
+    assert "no plan to apply: the last plan (" in nothing_to_apply.stderr
+    assert "was applied already" in nothing_to_apply.stderr
+
+    project.resources("data.json")["Database"]["Properties"]["DBName"] = "renamed_again"
+    project.write()
+    planned = run(script, "dev", "--allow-replace", "Database")
+    assert planned.returncode == 0, planned.stderr
+    assert (project.folder / "plan.json").is_file()
+    # `make templates` after a change: a new build/dev replaces the old, the plan in it too.
+    shutil.rmtree(project.folder)
+    project.templates["root.json"]["Description"] = "rebuilt"
+    project.write()
+    rebuilt = run(script, "dev", "--apply")
+    assert rebuilt.returncode == 2
+    assert "no plan to apply: build/dev was rebuilt after the last plan (" in rebuilt.stderr
+    assert "(the templates changed; run `./deploy.sh dev` to plan them)" in rebuilt.stderr
 
 
 def test_deploy_sh_usage_and_aws_failure_exit_codes(local_aws: LocalAws, project: FixtureProject):
     script = install_script(project)
     usage = run(script)
     assert usage.returncode == 2 and "Exit codes" in usage.stderr
-    no_bootstrap = run(script, "dev")
-    assert no_bootstrap.returncode == 1
+    no_bootstrap = run(script, "dev")  # a step not done yet: exit 2
+    assert no_bootstrap.returncode == 2
     assert no_bootstrap.stderr.strip() == (
         "no bootstrap stack example-bootstrap in this account and region "
         "(run `factorstack bootstrap dev` first)"
     )
+    manifest_path = project.folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["account"] = "111111111111"
+    manifest_path.write_text(json.dumps(manifest))
+    wrong_account = run(script, "dev")  # AWS says the credentials are another account's: exit 1
+    assert wrong_account.returncode == 1
+    assert "wrong AWS account" in wrong_account.stderr
+    project.write()
+    unknown = run(script, "nosuchenv")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (
+        "environments/nosuchenv.yaml: no such environment "
+        "(defined: dev; create environments/nosuchenv.yaml to add one)"
+    )
+    shutil.copy(project.root / "environments/dev.yaml", project.root / "environments/prod.yaml")
     missing = run(script, "prod")
     assert missing.returncode == 2 and "build for `prod` is missing" in missing.stderr

@@ -14,9 +14,9 @@ from factorstack.build import build
 from factorstack.cli import main
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
+from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.errors import EXIT_GUARD, GuardRefusal
-from factorstack.local_aws.server import LocalAws
 from tests.conftest import copy_sample
 from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context
 from tests.templates.helpers import edit_yaml

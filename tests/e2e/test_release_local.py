@@ -14,10 +14,10 @@ import pytest
 
 from factorstack.build import build
 from factorstack.deploy.bootstrap import run_bootstrap
+from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.deploy.release import run_release
-from factorstack.errors import ConfigError, DeployError
-from factorstack.local_aws.server import LocalAws
+from factorstack.errors import DeployError, NotReady, UsageError
 from tests.conftest import copy_sample
 from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, publish_image, seed_app
 from tests.templates.helpers import edit_yaml
@@ -32,11 +32,19 @@ PROCESSES = {
 }
 
 # Records each call as a JSON line; `push` puts the image into the local ECR as docker would,
-# unless FAKE_DOCKER_FAIL_PUSH names the repository.
+# unless FAKE_DOCKER_FAIL_PUSH names the repository. `info` (release's check that the engine
+# runs) is not recorded; with FAKE_DOCKER_DOWN set it fails as docker does without its daemon.
 FAKE_DOCKER = """#!{python}
 import hashlib, json, os, sys
 import boto3
 args = sys.argv[1:]
+if args[0] == "info":
+    if os.environ.get("FAKE_DOCKER_DOWN"):
+        print("Client: Docker Engine - Community")
+        print("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+              "Is the docker daemon running?", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
 stdin = sys.stdin.read() if "--password-stdin" in args else None
 with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
     log.write(json.dumps({{"args": args, "stdin": stdin, "cwd": os.getcwd()}}) + "\\n")
@@ -113,7 +121,7 @@ def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path)
     assert [call["args"] for call in recorded[1:]] == expected
     assert {call["cwd"] for call in recorded} == {str(repo)}  # the repo root is the context
 
-    record = json.loads((repo / "build/dev/release.json").read_text())
+    record = json.loads((repo / "releases/dev.json").read_text())
     assert record["tag"] == "v1"
     for process in PROCESSES:
         digest = ecr_digest(f"example/{process}", "v1")
@@ -140,7 +148,7 @@ def test_a_failed_push_stops_the_release_and_records_nothing(repo, docker, monke
     assert failed.value.lines == [
         f"docker push of {REGISTRY}/example/worker:v1 failed (docker exited 1); nothing recorded"
     ]
-    assert not (repo / "build/dev/release.json").exists()
+    assert not (repo / "releases/dev.json").exists()
     assert [c["args"][0] for c in calls(docker)] == ["login", "build", "push", "build", "push"]
 
 
@@ -161,7 +169,7 @@ def test_no_build_records_images_that_ci_pushed_itself(repo, monkeypatch, tmp_pa
 def test_no_build_names_an_image_that_is_missing(repo, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     publish_image("example/web", "ci-42")
-    with pytest.raises(ConfigError) as refused:
+    with pytest.raises(NotReady) as refused:
         run_release(dev_context(repo), "ci-42", build_images=False)
     assert refused.value.lines[0].startswith(
         f"image example/worker:ci-42 is not in ECR ({REGISTRY}); push it first"
@@ -174,7 +182,23 @@ def test_without_docker_release_says_so_in_one_line(repo, monkeypatch, tmp_path,
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert main(["release", "dev", "--root", str(repo), "--tag", "v1"]) == 2
     assert capsys.readouterr().err.startswith("docker: not found on PATH (install Docker")
-    assert not (repo / "build/dev/release.json").exists()
+    assert not (repo / "releases/dev.json").exists()
+
+
+def test_docker_installed_but_not_running_says_so_before_anything_else(
+    repo, docker, monkeypatch, capsys
+):
+    from factorstack.cli import main
+
+    monkeypatch.setenv("FAKE_DOCKER_DOWN", "1")
+    assert main(["release", "dev", "--root", str(repo), "--tag", "v1"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "docker: Docker is not running (start Docker Desktop or the docker service, then "
+        "release again); `docker info` said: Cannot connect to the Docker daemon at "
+        "unix:///var/run/docker.sock. Is the docker daemon running?"
+    ]
+    assert calls(docker) == []  # no login, no build: nothing that would fail less clearly
+    assert not list(repo.glob("releases/*.json"))
 
 
 def test_local_images_then_release_no_build_walks_through_without_docker(repo, monkeypatch, capsys):
@@ -183,7 +207,7 @@ def test_local_images_then_release_no_build_walks_through_without_docker(repo, m
     monkeypatch.setenv("PATH", "/nonexistent")
     assert main(["local-images", "dev", "--root", str(repo), "--tag", "v1"]) == 0
     assert main(["release", "dev", "--root", str(repo), "--tag", "v1", "--no-build"]) == 0
-    record = json.loads((repo / "build/dev/release.json").read_text())
+    record = json.loads((repo / "releases/dev.json").read_text())
     assert set(record["images"]) == set(PROCESSES)
 
 
@@ -198,8 +222,8 @@ def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
 def test_plan_refuses_an_image_tag_other_than_the_released_one(repo, docker):
     run_release(dev_context(repo), "v1")
     build(repo, ["dev"])
-    with pytest.raises(ConfigError) as refused:
+    with pytest.raises(UsageError) as refused:
         run_plan(dev_context(repo), [], image_tag="v2")
     assert refused.value.lines[0].startswith(
-        "build/dev/release.json pins the images of release v1; image tag v2 would change nothing"
+        "releases/dev.json pins the images of release v1; image tag v2 would change nothing"
     )

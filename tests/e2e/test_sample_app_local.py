@@ -13,8 +13,8 @@ from factorstack.cli import main
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.bootstrap_stack import outputs_of
+from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
-from factorstack.local_aws.server import LocalAws
 from tests.conftest import copy_sample
 from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context
 from tests.templates.helpers import edit_yaml

@@ -7,8 +7,8 @@ from rich.console import Console
 
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.context import Context
+from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.stack_state import Timing
-from factorstack.local_aws.server import LocalAws
 from tests.e2e.fixture_build import REGION, FixtureProject
 
 FAST = Timing(timeout=30.0, poll=0.05)

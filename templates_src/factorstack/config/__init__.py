@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from factorstack.config.checks import check_app, check_environment
-from factorstack.config.loading import APP_FILE, ENV_DIR, environment_names, parse, read_yaml
+from factorstack.config.checks import Problem, check_app, check_environment
+from factorstack.config.loading import (
+    APP_FILE,
+    ENV_DIR,
+    environment_names,
+    read_yaml,
+    unknown_environment,
+    validate,
+)
 from factorstack.config.models import ENV_NAME_PATTERN, AppSpec, EnvironmentSpec
 from factorstack.config.resolve import resolve
-from factorstack.errors import ConfigError
+from factorstack.errors import ConfigError, UsageError
 from factorstack.model import AppModel
-from factorstack.release_record import RELEASE_FILE
+from factorstack.release_record import release_file
 
-__all__ = ["LoadedEnvironment", "config_sha256", "load_environments", "load_model"]
+__all__ = [
+    "LoadedEnvironment",
+    "config_sha256",
+    "load_environments",
+    "load_model",
+    "require_environment",
+]
 
 
 @dataclass(frozen=True)
@@ -36,65 +50,93 @@ def config_sha256(root: Path, env: str) -> str:
     """Hash of the inputs of one environment's build (app.yaml, the environment file and the
     recorded release), to tell whether build/ENV is current."""
     digest = hashlib.sha256()
-    for relative in (APP_FILE, _env_file(env), f"build/{env}/{RELEASE_FILE}"):
+    for relative in (APP_FILE, _env_file(env), release_file(env)):
         digest.update(relative.encode() + b"\0")
         path = root / relative
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
 
 
-def _load_app(root: Path) -> AppSpec:
-    app = parse(AppSpec, read_yaml(root / APP_FILE, APP_FILE), APP_FILE)
-    problems = list(check_app(app, APP_FILE))
-    if problems:
-        raise ConfigError(*(f"{file}: {field}: {message}" for file, field, message in problems))
-    return app
+def _lines(problems: Iterable[Problem]) -> list[str]:
+    return [f"{file}: {field}: {message}" for file, field, message in problems]
 
 
-def _load_env(root: Path, app: AppSpec, env: str) -> LoadedEnvironment:
+def _load_app(root: Path) -> tuple[AppSpec | None, list[str]]:
+    """app.yaml's spec (None when it cannot be read or validated) and its problems."""
+    try:
+        data = read_yaml(root / APP_FILE, APP_FILE)
+    except ConfigError as error:
+        return None, error.lines
+    app, lines = validate(AppSpec, data, APP_FILE)
+    if app is not None:
+        lines += _lines(check_app(app, APP_FILE))
+    return app, lines
+
+
+def _load_env(
+    root: Path, app: AppSpec | None, env: str
+) -> tuple[LoadedEnvironment | None, list[str]]:
+    """One environment (None on any problem, here or in app.yaml) and its file's problems.
+
+    Without a valid app.yaml the file is still checked on its own, so one run reports both.
+    """
     shown = _env_file(env)
     if not re.fullmatch(ENV_NAME_PATTERN, env):
-        raise ConfigError(
+        return None, [
             f"{shown}: {env!r} is not a valid environment name (use lower-case letters, digits "
             "and '-', at most 20, starting with a letter; rename the file)"
-        )
-    spec = parse(EnvironmentSpec, read_yaml(root / shown, shown), shown)
-    problems = list(check_environment(app, spec, shown))
-    if problems:
-        raise ConfigError(*(f"{file}: {field}: {message}" for file, field, message in problems))
-    return LoadedEnvironment(
+        ]
+    try:
+        data = read_yaml(root / shown, shown)
+    except ConfigError as error:
+        return None, error.lines
+    spec, lines = validate(EnvironmentSpec, data, shown)
+    if spec is None or app is None:
+        return None, lines
+    lines += _lines(check_environment(app, spec, shown))
+    if lines:
+        return None, lines
+    loaded = LoadedEnvironment(
         model=resolve(app, spec, env),
         profile=spec.profile,
         role_arn=spec.role_arn,
         config_sha256=config_sha256(root, env),
     )
+    return loaded, []
+
+
+def require_environment(root: Path, env: str) -> None:
+    """Refuse an environment without a file, naming the ones there are (a usage mistake)."""
+    if env not in environment_names(root):
+        raise UsageError(unknown_environment(root, env))
 
 
 def load_model(root: Path, env: str) -> LoadedEnvironment:
-    """One environment, or a ConfigError listing every problem found."""
-    if env not in environment_names(root):
-        known = ", ".join(environment_names(root)) or "none"
-        raise ConfigError(
-            f"{_env_file(env)}: no such environment (defined: {known}; create the file to add one)"
-        )
-    return _load_env(root, _load_app(root), env)
+    """One environment, or a ConfigError listing every problem of app.yaml and its file."""
+    require_environment(root, env)
+    app, lines = _load_app(root)
+    loaded, env_lines = _load_env(root, app, env)
+    lines += env_lines
+    if lines or loaded is None:
+        raise ConfigError(*lines)
+    return loaded
 
 
 def load_environments(root: Path, only: list[str] | None = None) -> list[LoadedEnvironment]:
     """Every environment (or the named ones); all problems of all files are reported together."""
-    app = _load_app(root)
     names = only or environment_names(root)
+    unknown = [name for name in names if name not in environment_names(root)]
+    if unknown:
+        raise UsageError(*(unknown_environment(root, name) for name in unknown))
+    app, lines = _load_app(root)
     if not names:
-        raise ConfigError(f"{ENV_DIR}/: no environment files (add {ENV_DIR}/dev.yaml)")
+        lines.append(f"{ENV_DIR}/: no environment files (add {ENV_DIR}/dev.yaml)")
     loaded: list[LoadedEnvironment] = []
-    lines: list[str] = []
     for name in names:
-        try:
-            if name not in environment_names(root):
-                raise ConfigError(f"{_env_file(name)}: no such environment (create the file)")
-            loaded.append(_load_env(root, app, name))
-        except ConfigError as error:
-            lines.extend(error.lines)
-    if lines:
+        environment, env_lines = _load_env(root, app, name)
+        lines += env_lines
+        if environment is not None:
+            loaded.append(environment)
+    if lines or app is None:
         raise ConfigError(*lines)
     return loaded

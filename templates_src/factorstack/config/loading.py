@@ -5,6 +5,7 @@ A mistake becomes a ConfigError whose lines each read `FILE: FIELD: what is wron
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,12 +70,45 @@ def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
     return data
 
 
-def parse(spec_type: type[Spec], data: dict[str, Any], shown_as: str) -> Spec:
-    """Validate a mapping against a spec model; every problem becomes one line."""
+def validate(
+    spec_type: type[Spec], data: dict[str, Any], shown_as: str
+) -> tuple[Spec | None, list[str]]:
+    """Validate a mapping against a spec model: the spec (None when it is invalid) and one line
+    per problem.
+
+    Unknown keys alone do not hide the rest: the mapping is validated again without them, and
+    when that passes the spec comes back beside their lines, so the checks across fields and
+    files still run and report their problems in the same run.
+    """
     try:
-        return spec_type.model_validate(data)
+        return spec_type.model_validate(data), []
     except ValidationError as error:
-        raise ConfigError(*describe_validation_errors(error, shown_as)) from None
+        lines = describe_validation_errors(error, shown_as)
+        pruned = _without_unknown_keys(data, error)
+    if pruned is None:
+        return None, lines
+    try:
+        return spec_type.model_validate(pruned), lines
+    except ValidationError:
+        return None, lines
+
+
+def _without_unknown_keys(data: dict[str, Any], error: ValidationError) -> dict[str, Any] | None:
+    """A copy of `data` without the keys the error calls unknown; None when it finds more."""
+    problems = error.errors()
+    if any(problem["type"] != "extra_forbidden" for problem in problems):
+        return None
+    pruned = copy.deepcopy(data)
+    for problem in problems:
+        *parents, key = problem["loc"]
+        node: Any = pruned
+        try:
+            for part in parents:
+                node = node[part]
+            del node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return pruned
 
 
 def environment_names(root: Path) -> list[str]:
@@ -83,3 +117,13 @@ def environment_names(root: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def unknown_environment(root: Path, env: str) -> str:
+    """The line for an environment without a file: the ones defined, and how to add it."""
+    known = environment_names(root)
+    defined = f"defined: {', '.join(known)}" if known else f"no {ENV_DIR}/*.yaml yet"
+    return (
+        f"{ENV_DIR}/{env}.yaml: no such environment "
+        f"({defined}; create {ENV_DIR}/{env}.yaml to add one)"
+    )

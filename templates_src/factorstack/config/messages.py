@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from factorstack.config.schema import kind_of
+
 ENV_VALUE_FORMS = (
     "a plain string or number, {parameter: NAME}, {secret: NAME, key: KEY}, "
     "{database: host|port} or {cache: host|port}"
@@ -34,12 +36,13 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return loc
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: dict[str, Any], shown_as: str) -> str:
     kind = error["type"]
     given = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        return "unknown key (remove it or fix its spelling; `factorstack schema` lists the keys)"
+        schema = f"factorstack schema {kind_of(shown_as)}"
+        return f"unknown key (remove it or fix its spelling; `{schema}` lists the keys)"
     if kind == "missing":
         return "required (add it)"
     if kind == "string_pattern_mismatch":
@@ -67,7 +70,7 @@ def describe_validation_errors(error: ValidationError, shown_as: str) -> list[st
             message = f"not a valid value (use {ENV_VALUE_FORMS})"
         else:
             path = field_path(loc)
-            message = _describe(item)
+            message = _describe(item, shown_as)
         if path in seen:
             continue
         seen.add(path)

@@ -15,10 +15,17 @@ from factorstack.deploy.context import Context
 from factorstack.deploy.events import newest_event_ids
 from factorstack.deploy.execute import execute_and_watch
 from factorstack.deploy.follow_up import run_follow_up
-from factorstack.deploy.plan_files import PlanRecord, discard_plan, read_plan, timestamp
+from factorstack.deploy.plan_files import (
+    APPLIED,
+    PlanRecord,
+    discard_plan,
+    read_plan,
+    timestamp,
+    write_note,
+)
 from factorstack.deploy.session import aws_errors, error_code, error_message
 from factorstack.deploy.stack_state import describe_stack
-from factorstack.errors import DeployError
+from factorstack.errors import DeployError, NotReady
 
 
 def stack_moved(record: PlanRecord, stack: dict[str, Any] | None) -> str | None:
@@ -59,9 +66,12 @@ def check_executable(record: PlanRecord, change_set: dict[str, Any] | None) -> N
 def run_apply(ctx: Context) -> dict[str, Any]:
     """Apply the recorded plan of one environment."""
     build = ctx.load(require_fresh=False)
-    record = read_plan(build.folder, build.environment)
+    record = read_plan(build.folder, build.environment, build.templates)
     if record.template_hashes != build.templates:
-        raise DeployError("build/ changed since the plan (plan again)")
+        raise NotReady(
+            f"build/{build.environment} changed since the plan "
+            f"(run `./deploy.sh {build.environment}` to plan it again)"
+        )
     clients = ctx.connect(build)
     cfn = clients.cloudformation
     with aws_errors(f"checking stack {record.stack_name}"):
@@ -75,5 +85,6 @@ def run_apply(ctx: Context) -> dict[str, Any]:
     # Every call that may fail comes before the plan is discarded: nothing ran, plan kept.
     baseline = newest_event_ids(cfn, record.stack_name)
     discard_plan(build.folder)  # a change set runs once; a second apply needs a new plan
+    write_note(build.folder, APPLIED, build.templates)
     stack = execute_and_watch(ctx, cfn, record.stack_name, record.change_set_id, baseline)
     return run_follow_up(ctx, cfn, clients.region, record, stack) or stack

@@ -1,8 +1,10 @@
 """`factorstack bootstrap ENV`: create or update the app's bootstrap stack.
 
-It goes through the same path as every deploy (change set, review, guard, execute), with the
-template sent inline because the artifacts bucket may not exist yet. Before that it makes sure the
-service-linked roles a first deploy needs exist (service_roles.py).
+The template is `build/ENV/bootstrap.json`, rendered and linted by `factorstack build` like every
+other; a missing, altered or stale build is refused as plan refuses it. It goes through the same
+path as every deploy (change set, review, guard, execute), with the template sent inline because
+the artifacts bucket may not exist yet. Before that it makes sure the service-linked roles a
+first deploy needs exist (service_roles.py).
 """
 
 from __future__ import annotations
@@ -23,18 +25,17 @@ from factorstack.deploy.flow import reviewed_change_set
 from factorstack.deploy.review import Review, rich_table
 from factorstack.deploy.service_roles import ensure_service_linked_roles
 from factorstack.deploy.stack_state import prepare_stack
-from factorstack.stacks.bootstrap import create_template
 
 
 def run_bootstrap(ctx: Context, allow_replace: list[str] | None = None) -> dict[str, Any] | None:
     """Deploy the bootstrap stack; None when it was already up to date."""
-    build = ctx.load(require_fresh=False)
+    build = ctx.load()  # verified against its manifest and current with the config
+    body = build.bootstrap_template().read_text(encoding="utf-8")
     clients = ctx.connect(build)
     # Before the change set: a fresh account's first ECS create fails without these roles.
     ensure_service_linked_roles(clients.iam, ctx.echo)
     cfn = clients.cloudformation
     stack_name = bootstrap_stack_name(build.app)
-    body = create_template(build.app, build.processes).to_json()
     change_set_type, stack = prepare_stack(cfn, stack_name, ctx.timing, ctx.echo)
     revision = current_revision(ctx.root)
     request = ChangeSetRequest(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from factorstack.build.manifest import BUCKET_OUTPUT
 from factorstack.deploy.session import aws_errors
 from factorstack.deploy.stack_state import describe_stack
-from factorstack.errors import DeployError
-from factorstack.stacks.bootstrap import BUCKET_OUTPUT
+from factorstack.errors import NotReady
 
 
 def bootstrap_stack_name(app: str) -> str:
@@ -26,8 +26,8 @@ def artifacts_bucket(cloudformation: Any, app: str, environment: str) -> str:
     with aws_errors(f"reading the bootstrap stack {name}"):
         stack = describe_stack(cloudformation, name)
     bucket = outputs_of(stack).get(BUCKET_OUTPUT) if stack else None
-    if not bucket:
-        raise DeployError(
+    if not bucket:  # a step not done yet, like a missing build: exit 2, not a failure
+        raise NotReady(
             f"no bootstrap stack {name} in this account and region "
             f"(run `factorstack bootstrap {environment}` first)"
         )

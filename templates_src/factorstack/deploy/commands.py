@@ -26,7 +26,7 @@ def _context(args: argparse.Namespace) -> Context:
     return Context(
         root=Path(getattr(args, "root", ".")),
         environment=args.environment,
-        timing=Timing(timeout=float(args.timeout)),
+        timing=Timing(timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT))),
     )
 
 
@@ -56,7 +56,7 @@ def cmd_execute(args: argparse.Namespace) -> int:
     from factorstack.deploy.plan import run_plan
 
     ctx = _context(args)
-    if run_plan(ctx, args.allow_replace, args.image_tag).changed:
+    if run_plan(ctx, args.allow_replace, args.image_tag, applying=True).changed:
         run_apply(ctx)
     return EXIT_OK
 
@@ -70,41 +70,37 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_local_images(args: argparse.Namespace) -> int:
     from factorstack.config import load_model
-    from factorstack.local_aws.placeholder_images import publish_placeholders
+    from factorstack.deploy.local.placeholder_images import publish_placeholders
+    from factorstack.deploy.session import AwsTarget
     from factorstack.model import repository_name
 
     model = load_model(Path(getattr(args, "root", ".")), args.environment).model
     repositories = [repository_name(model.app, p.name) for p in model.processes]
-    for repository, digest in publish_placeholders(repositories, args.tag, model.region).items():
+    target = AwsTarget(model.account, model.region)  # the local endpoint: no profile, no role
+    for repository, digest in publish_placeholders(repositories, args.tag, target).items():
         print(f"{repository}:{args.tag} -> {digest}")
     return EXIT_OK
 
 
 def cmd_local_seed(args: argparse.Namespace) -> int:
     from factorstack.config import load_model
-    from factorstack.local_aws.seed import require_local_endpoint, seed_placeholders, wanted_seeds
+    from factorstack.deploy.local.placeholder_images import require_local_endpoint
+    from factorstack.deploy.local.seed import seed_placeholders, wanted_seeds
+    from factorstack.deploy.session import AwsTarget
 
     require_local_endpoint("local-seed")  # before reading config: refuse AWS first
     model = load_model(Path(getattr(args, "root", ".")), args.environment).model
-    for line in seed_placeholders(wanted_seeds(model), model.region):
+    target = AwsTarget(model.account, model.region)  # the local endpoint: no profile, no role
+    for line in seed_placeholders(wanted_seeds(model), target):
         print(line)
     return EXIT_OK
 
 
 def cmd_local_aws(args: argparse.Namespace) -> int:
-    from factorstack.local_aws.server import serve_forever
+    from factorstack.deploy.local.server import serve_forever
 
     serve_forever(port=args.port, region=args.region)
     return EXIT_OK
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: a default here would overwrite a `factorstack --root X` given before the command.
-    parser.add_argument(
-        "--root",
-        default=argparse.SUPPRESS,
-        help="repo root holding app.yaml, environments/, build/ (default: .)",
-    )
 
 
 def _env(parser: argparse.ArgumentParser) -> None:
@@ -117,10 +113,10 @@ def _allow(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-replace",
         metavar="ID",
-        nargs="+",
-        action="extend",
+        action="append",  # one id per flag, so `--allow-replace Database dev` keeps ENV
         default=[],
-        help="logical id of a stateful resource that may be removed or replaced (repeatable)",
+        help="logical id of a stateful resource that may be removed or replaced "
+        "(repeat the flag for each: --allow-replace A --allow-replace B)",
     )
 
 
@@ -143,7 +139,7 @@ def _image_tag(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add the deploy subcommands to cli.py's subparsers."""
+    """Add the deploy subcommands to cli.py's subparsers (cli.py adds `--root` to each)."""
     specs = [
         ("bootstrap", cmd_bootstrap, "create/update the artifacts bucket and ECR repositories"),
         ("plan", cmd_plan, "package, create and review a change set (writes build/ENV/plan.json)"),
@@ -155,7 +151,6 @@ def register(subparsers: Any) -> None:
             name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP
         )
         _env(parser)
-        _common(parser)
         _timeout(parser)
         if name != "apply":
             _allow(parser)
@@ -163,13 +158,11 @@ def register(subparsers: Any) -> None:
             _image_tag(parser)
         parser.set_defaults(func=func)
 
-    release_help = "build and push each process's image, record digests in build/ENV/release.json"
+    release_help = "build and push each process's image, record digests in releases/ENV.json"
     release = subparsers.add_parser(
         "release", help=release_help, description=release_help, epilog=EXIT_CODES_HELP
     )
     _env(release)
-    _common(release)
-    _timeout(release)
     release.add_argument("--tag", metavar="TAG", help="image tag (default: the git commit)")
     release.add_argument(
         "--no-build",
@@ -178,12 +171,13 @@ def register(subparsers: Any) -> None:
     )
     release.set_defaults(func=cmd_release)
 
+    local_help = "run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export"
     local = subparsers.add_parser(
         "local-aws",
-        help="run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export",
+        help=local_help,
+        description=f"{local_help}; it runs until interrupted (Ctrl-C)",
         epilog=EXIT_CODES_HELP,
     )
-    _common(local)
     local.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
     local.add_argument("--region", default="eu-west-1", help="AWS_DEFAULT_REGION to print")
     local.set_defaults(func=cmd_local_aws)
@@ -193,7 +187,6 @@ def register(subparsers: Any) -> None:
         "local-images", help=images_help, description=images_help, epilog=EXIT_CODES_HELP
     )
     _env(images)
-    _common(images)
     images.add_argument("--tag", metavar="TAG", required=True, help="image tag to publish")
     images.set_defaults(func=cmd_local_images)
 
@@ -205,5 +198,4 @@ def register(subparsers: Any) -> None:
         "local-seed", help=seed_help, description=seed_help, epilog=EXIT_CODES_HELP
     )
     _env(seed)
-    _common(seed)
     seed.set_defaults(func=cmd_local_seed)

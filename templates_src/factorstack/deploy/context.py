@@ -11,7 +11,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from factorstack.deploy.build_output import Build, check_fresh, load_build, verify_templates
+from factorstack.build.manifest import Build, check_fresh, load_build, verify_templates
+from factorstack.config import require_environment
 from factorstack.deploy.session import AwsTarget, Clients, check_account, open_clients
 from factorstack.deploy.stack_state import Timing
 
@@ -38,7 +39,11 @@ class Context:
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def load(self, require_fresh: bool = True) -> Build:
-        """The environment's build, verified (and checked against the config when asked)."""
+        """The environment's build, verified (and checked against the config when asked).
+
+        An environment without a file is refused first: "run make templates" would not help.
+        """
+        require_environment(self.root, self.environment)
         build = load_build(self.root, self.environment)
         verify_templates(build)
         if require_fresh:

@@ -10,9 +10,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from factorstack.errors import ConfigError, DeployError
+from factorstack.errors import DeployError, NotReady
 
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+# `docker info` answers at once when the engine runs; a hung socket must not hang the release.
+ENGINE_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -22,14 +24,44 @@ class Docker:
 
     @classmethod
     def find(cls, context: Path) -> Docker:
-        """The docker client on PATH, or a one-line error (exit 2) when there is none."""
+        """The docker client on PATH with its engine running, or a one-line error (exit 2)."""
         found = shutil.which("docker")
         if found is None:
-            raise ConfigError(
+            raise NotReady(
                 "docker: not found on PATH (install Docker, or push the images yourself and "
                 "run `factorstack release ENV --no-build --tag TAG`)"
             )
-        return cls(found, context)
+        docker = cls(found, context)
+        docker.check_engine()
+        return docker
+
+    def check_engine(self) -> None:
+        """Refuse before logging in when the client cannot reach its engine: without this, the
+        first build fails later with a confusing socket or DNS error."""
+        try:
+            result = subprocess.run(
+                [self.executable, "info"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=ENGINE_TIMEOUT_SECONDS,
+                cwd=self.context,
+            )
+        except subprocess.TimeoutExpired:
+            said = f"no answer in {ENGINE_TIMEOUT_SECONDS} s"
+        except OSError as error:
+            said = error.strerror or str(error)
+        else:
+            if result.returncode == 0:
+                return
+            said = next(
+                (line.strip() for line in result.stderr.splitlines() if line.strip()),
+                f"exited {result.returncode}",
+            )
+        raise NotReady(
+            "docker: Docker is not running (start Docker Desktop or the docker service, "
+            f"then release again); `docker info` said: {said}"
+        )
 
     def run(self, *args: str, stdin: str | None = None, doing: str) -> None:
         result = subprocess.run(

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from factorstack.deploy.session import error_code, translate
-from factorstack.errors import ConfigError
+from factorstack.errors import NotReady
 from factorstack.model import repository_name
 from factorstack.release_record import Release
 
@@ -63,7 +63,7 @@ def preflight(ecr: Any, images: list[ImageRef], environment: str, registry: str)
         return
     tag = next((image.tag for image in missing if image.tag), None)
     publish = f"factorstack release {environment}" + (f" --tag {tag}" if tag else "")
-    raise ConfigError(
+    raise NotReady(
         *(
             f"image {image} is not in ECR ({registry}); publish it with `{publish}`"
             for image in missing

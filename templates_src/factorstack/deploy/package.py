@@ -15,10 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from factorstack.build import sha256
-from factorstack.deploy.build_output import REBUILD
+from factorstack.build.manifest import REBUILD, sha256
 from factorstack.deploy.session import aws_errors, error_code
-from factorstack.errors import ConfigError
+from factorstack.errors import NotReady
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 KEY_PREFIX = "templates"
@@ -77,11 +76,11 @@ def read_template(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: template is missing ({REBUILD})") from None
+        raise NotReady(f"{path}: template is missing ({REBUILD})") from None
     except ValueError as error:
-        raise ConfigError(f"{path}: not valid JSON: {error} ({REBUILD})") from None
+        raise NotReady(f"{path}: not valid JSON: {error} ({REBUILD})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: template is not a JSON object ({REBUILD})")
+        raise NotReady(f"{path}: template is not a JSON object ({REBUILD})")
     return data
 
 
@@ -134,6 +133,13 @@ class Packager:
         return template
 
 
+def packaged_line(children: int, uploaded: int, skipped: int) -> str:
+    """What packaging did, in counts that add up: every child and the root is either uploaded
+    or already there."""
+    nested = f"{children} nested template{'' if children == 1 else 's'}"
+    return f"packaged {nested} and the root: {uploaded} uploaded, {skipped} already there"
+
+
 def package(
     s3: Any,
     bucket: str,
@@ -147,10 +153,7 @@ def package(
     root = packager.rewrite(read_template(folder / root_name), "")
     body = dump_template(root)
     root_url = packager.upload(body)
-    echo(
-        f"packaged {len(packager.children)} nested template(s): "
-        f"{len(packager.uploaded)} uploaded, {len(packager.skipped)} already there"
-    )
+    echo(packaged_line(len(packager.children), len(packager.uploaded), len(packager.skipped)))
     return Packaged(
         root_url=root_url,
         root_body=body,

@@ -1,7 +1,7 @@
 """`factorstack plan ENV`: package, create one change set, review the tree, guard, record.
 
-Exit codes: 0 when a plan was recorded or nothing changed; errors raise UserErrors
-(1 AWS, 2 usage/config, 3 guard).
+Returns when a plan was recorded or nothing changed; anything else raises a UserError whose
+class (errors.py) gives the exit code.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from factorstack.build.manifest import CREATE_FIRST_WITH, ROOT_FILE, Build
 from factorstack.deploy import guard
 from factorstack.deploy.bootstrap_stack import artifacts_bucket
-from factorstack.deploy.build_output import Build
 from factorstack.deploy.changeset import (
     ChangeSetRequest,
     change_set_description,
@@ -26,20 +26,22 @@ from factorstack.deploy.flow import reviewed_change_set
 from factorstack.deploy.images import preflight, wanted_images
 from factorstack.deploy.package import Packaged, package, read_template, url_suffix
 from factorstack.deploy.plan_files import (
+    RECORDED,
+    REFUSED,
+    UNCHANGED,
     PlanRecord,
-    discard_plan,
+    start_plan,
     timestamp,
     write_changeset_md,
+    write_note,
     write_plan,
 )
 from factorstack.deploy.preflight import account_preflight
 from factorstack.deploy.review import Review, markdown, rich_table
 from factorstack.deploy.session import Clients, aws_errors
 from factorstack.deploy.stack_state import describe_stack, prepare_stack
-from factorstack.errors import ConfigError
-from factorstack.release_record import RELEASE_FILE, Release, read_release
-from factorstack.stacks.common import CREATE_FIRST_WITH
-from factorstack.stacks.root import ROOT_FILE
+from factorstack.errors import GuardRefusal, UsageError
+from factorstack.release_record import Release, read_release, release_file
 
 IMAGE_TAG = "ImageTag"
 
@@ -94,7 +96,7 @@ def stack_parameters(
             chosen.append({"ParameterKey": key, "UsePreviousValue": True})
         elif "Default" not in (spec or {}):
             hint = " (pass --image-tag TAG)" if key == IMAGE_TAG else ""
-            raise ConfigError(f"root template parameter {key} has no value{hint}")
+            raise UsageError(f"root template parameter {key} has no value{hint}")
     return chosen
 
 
@@ -139,18 +141,21 @@ def guard_findings(
     return guard.merge(online, offline)
 
 
-def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = None) -> PlanOutcome:
-    """Plan one environment; see the module docstring."""
+def run_plan(
+    ctx: Context, allow_replace: list[str], image_tag: str | None = None, applying: bool = False
+) -> PlanOutcome:
+    """Plan one environment; see the module docstring. `applying`: `execute` applies the plan
+    right after, so no "apply it with --apply" hint."""
     build = ctx.load()
+    start_plan(build.folder, build.templates)  # the older plan and its review are superseded
     clients = ctx.connect(build)
     cfn = clients.cloudformation
     bucket = artifacts_bucket(cfn, build.app, build.environment)
-    discard_plan(build.folder)  # an older plan must never be applied after this point
-    release = read_release(build.folder, list(build.processes))
+    release = read_release(ctx.root, build.environment, list(build.processes))
     tag = image_tag or os.environ.get("IMAGE_TAG") or (release.tag if release else None)
     if release is not None and tag != release.tag:
-        raise ConfigError(
-            f"build/{build.environment}/{RELEASE_FILE} pins the images of release {release.tag}; "
+        raise UsageError(
+            f"{release_file(build.environment)} pins the images of release {release.tag}; "
             f"image tag {tag} would change nothing that runs (run `factorstack release "
             f"{build.environment} --tag {tag}` and `make templates`, or drop the tag)"
         )
@@ -197,20 +202,25 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
         ctx.echo(f"wrote {md_path}")
 
-    reviewed = reviewed_change_set(
-        ctx,
-        cfn,
-        request,
-        clients.region,
-        allow_replace,
-        show,
-        findings=lambda review: guard_findings(
-            clients, build, packaged, review, change_set_type == "UPDATE"
-        ),
-    )
+    try:
+        reviewed = reviewed_change_set(
+            ctx,
+            cfn,
+            request,
+            clients.region,
+            allow_replace,
+            show,
+            findings=lambda review: guard_findings(
+                clients, build, packaged, review, change_set_type == "UPDATE"
+            ),
+        )
+    except GuardRefusal:
+        write_note(build.folder, REFUSED, build.templates)  # changeset.md shows the refusal
+        raise
     if reviewed is None:
         line = f"no changes: {build.stack_name} already matches build/{build.environment}"
         write_changeset_md(build.folder, f"## Change set for `{build.stack_name}`\n\n{line}\n")
+        write_note(build.folder, UNCHANGED, build.templates)
         ctx.echo(line)
         return PlanOutcome(changed=False)
     change_set, review = reviewed.change_set, reviewed.review
@@ -238,5 +248,9 @@ def run_plan(ctx: Context, allow_replace: list[str], image_tag: str | None = Non
         created=datetime.now(UTC).isoformat(),
     )
     plan_path = write_plan(build.folder, record)
-    ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
+    write_note(build.folder, RECORDED, build.templates)
+    if applying:
+        ctx.echo(f"wrote {plan_path}; applying it now")
+    else:
+        ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
     return PlanOutcome(changed=True, record=record, review=review)

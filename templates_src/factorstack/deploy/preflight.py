@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from factorstack.build.manifest import Build
 from factorstack.deploy import preflight_aws as aws
-from factorstack.deploy.build_output import Build
 from factorstack.deploy.package import read_template
 from factorstack.deploy.preflight_needs import Needs, needs_of
 from factorstack.deploy.preflight_rules import (
@@ -30,7 +30,7 @@ from factorstack.deploy.preflight_rules import (
     secret_status_problem,
 )
 from factorstack.deploy.session import Clients
-from factorstack.errors import ConfigError
+from factorstack.errors import NotReady
 
 Warn = Callable[[str], None]
 
@@ -137,4 +137,4 @@ def account_preflight(clients: Clients, build: Build, new_stack: bool, warn: War
         *(quota_lines(clients, needs, region, warn) if new_stack else []),
     ]
     if problems:
-        raise ConfigError(*problems)
+        raise NotReady(*problems)

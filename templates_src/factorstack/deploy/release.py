@@ -1,6 +1,6 @@
 """`factorstack release ENV [--tag TAG] [--no-build]`: build each process's image from its
 Dockerfile for the environment's CPU, push it to the process's ECR repository under an
-immutable tag, and record every digest in `build/ENV/release.json`.
+immutable tag, and record every digest in `releases/ENV.json`.
 
 `make templates` then pins each task definition to `REPO@sha256:DIGEST`: what runs is exactly
 what was built. A tag already in ECR is not built again (tags are immutable there).
@@ -18,7 +18,7 @@ from factorstack.deploy.context import Context
 from factorstack.deploy.docker import PLATFORMS, Docker
 from factorstack.deploy.images import ImageRef, image_digest
 from factorstack.deploy.session import AwsTarget, aws_errors, check_account
-from factorstack.errors import ConfigError
+from factorstack.errors import DeployError, NotReady, UsageError
 from factorstack.model import repository_name
 from factorstack.release_record import Release, ReleasedImage, write_release
 
@@ -27,7 +27,7 @@ def release_tag(root: Path, tag: str | None) -> str:
     """The given tag, else the git commit being released."""
     chosen = tag or git_commit(root)
     if not chosen:
-        raise ConfigError("release: no git commit to tag the images with (pass --tag TAG)")
+        raise UsageError("release: no git commit to tag the images with (pass --tag TAG)")
     return chosen
 
 
@@ -60,7 +60,7 @@ def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Rel
         remote = f"{registry}/{wanted.repository}:{chosen_tag}"
         digest = image_digest(clients.ecr, wanted)
         if digest is None and docker is None:
-            raise ConfigError(
+            raise NotReady(
                 f"image {wanted} is not in ECR ({registry}); push it first, or run "
                 f"`factorstack release {ctx.environment} --tag {chosen_tag}` where Docker runs"
             )
@@ -70,7 +70,7 @@ def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Rel
             docker.push(remote)
             digest = image_digest(clients.ecr, wanted)
             if digest is None:
-                raise ConfigError(f"image {wanted} did not arrive in ECR after the push")
+                raise DeployError(f"image {wanted} did not arrive in ECR after the push")
         elif docker is None:
             ctx.echo(f"found {wanted} in ECR")
         else:
@@ -84,6 +84,6 @@ def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Rel
             )
         )
     release = Release(ctx.environment, chosen_tag, tuple(images))
-    path = write_release(ctx.root / "build" / ctx.environment, release)
+    path = write_release(ctx.root, release)
     ctx.echo(f"wrote {path}; run `make templates` so the task definitions use these digests")
     return release

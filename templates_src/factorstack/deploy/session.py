@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from factorstack.build.manifest import AwsTarget
 from factorstack.errors import DeployError
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
@@ -40,16 +41,6 @@ THROTTLE_CODES = frozenset(
 INVALID_KEY_CODES = frozenset(
     {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"}
 )
-
-
-@dataclass(frozen=True)
-class AwsTarget:
-    """Where an environment deploys: from the build manifest."""
-
-    account: str
-    region: str
-    profile: str | None = None
-    role_arn: str | None = None
 
 
 @dataclass(frozen=True)

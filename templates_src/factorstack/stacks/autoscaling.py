@@ -4,11 +4,15 @@ environment's minimum and maximum task counts. A singleton (the scheduler) is ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from troposphere import Ref, Sub, Template
 from troposphere import applicationautoscaling as scaling
 
 from factorstack.model import AppModel, Process
-from factorstack.stacks.common import add_parameter, new_template
+from factorstack.stacks.cluster import ClusterOutputs
+from factorstack.stacks.process import ProcessOutputs
+from factorstack.stacks.wiring import Built, ChildStack
 
 TARGET_UTILIZATION_PERCENT = 75.0
 SCALE_OUT_COOLDOWN_SECONDS = 60
@@ -19,12 +23,7 @@ METRICS = {
 }
 
 
-def service_name_parameter(process: Process) -> str:
-    return f"{process.logical}ServiceName"
-
-
-def _scale(template: Template, process: Process, cluster: Ref) -> None:
-    service = Ref(service_name_parameter(process))
+def _scale(template: Template, process: Process, cluster: Ref, service: Ref) -> None:
     target = template.add_resource(
         scaling.ScalableTarget(
             f"{process.logical}ScalableTarget",
@@ -54,11 +53,21 @@ def _scale(template: Template, process: Process, cluster: Ref) -> None:
         )
 
 
-def build_autoscaling(model: AppModel) -> Template:
-    """Model in, autoscaling template out (only built when some process is scaled)."""
-    template = new_template(f"{model.app} {model.environment}: task autoscaling")
-    cluster = Ref(add_parameter(template, "ClusterName", "ECS cluster."))
+def build_autoscaling(
+    model: AppModel, *, cluster: ClusterOutputs, services: Mapping[str, ProcessOutputs]
+) -> Built[None]:
+    """Model, the cluster and the services (by process name) in, autoscaling stack out; only
+    built when some process is scaled."""
+    child = ChildStack(
+        "AutoscalingStack", "autoscaling.json", f"{model.app} {model.environment}: task autoscaling"
+    )
+    cluster_name = Ref(child.take(cluster.cluster_name, "ECS cluster."))
     for process in model.scaled_processes:
-        add_parameter(template, service_name_parameter(process), f"ECS service of {process.name}.")
-        _scale(template, process, cluster)
-    return template
+        service_name = services[process.name].service_name
+        service = child.take(
+            service_name,
+            f"ECS service of {process.name}.",
+            name=service_name.prefixed(process.logical),
+        )
+        _scale(child.template, process, cluster_name, Ref(service))
+    return child.built(None)

@@ -7,24 +7,41 @@ one (dev) it serves plain HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, ecs
 from troposphere import elasticloadbalancingv2 as elb
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel, Process
-from factorstack.stacks.common import (
-    add_output,
-    add_parameter,
-    new_template,
-    retain,
-    unique_name,
-)
+from factorstack.stacks.common import retain, unique_name
+from factorstack.stacks.network import NetworkOutputs
+from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTP_PORT, HTTPS_PORT = 80, 443
 ANYWHERE = "0.0.0.0/0"
 HEALTH_CHECK_INTERVAL_SECONDS = 15
 DEREGISTRATION_DELAY_SECONDS = "30"
+
+
+@dataclass(frozen=True)
+class LoadBalancerOutputs:
+    """Present when a process is load-balanced: where it answers, and what its alarms watch."""
+
+    app_url: Handle
+    target_group_arn: Handle
+    target_group_full_name: Handle  # the names CloudWatch metrics know them by
+    load_balancer_full_name: Handle
+
+
+@dataclass(frozen=True)
+class ClusterOutputs:
+    cluster_name: Handle
+    service_security_group_id: Handle
+    load_balancer: LoadBalancerOutputs | None
+    log_group_names: Mapping[str, Handle]  # by process name
 
 
 def log_group_prefix(model: AppModel, process: Process) -> str:
@@ -137,13 +154,16 @@ def _load_balancer(
     return edge, balancer, target_group
 
 
-def build_cluster(model: AppModel) -> Template:
-    """Model in, cluster template out."""
-    template = new_template(
-        f"{model.app} {model.environment}: ECS cluster, load balancer, task security group, logs"
+def build_cluster(model: AppModel, *, network: NetworkOutputs) -> Built[ClusterOutputs]:
+    """Model and the network in, cluster stack out."""
+    child = ChildStack(
+        "ClusterStack",
+        "cluster.json",
+        f"{model.app} {model.environment}: ECS cluster, load balancer, task security group, logs",
     )
-    vpc = Ref(add_parameter(template, "VpcId", "VPC of the app.", "AWS::EC2::VPC::Id"))
-    public_subnets = Ref(add_parameter(template, "PublicSubnetIds", "Comma-separated subnets."))
+    template = child.template
+    vpc = Ref(child.take(network.vpc_id, "VPC of the app.", "AWS::EC2::VPC::Id"))
+    public_subnets = Ref(child.take(network.public_subnet_ids, "Comma-separated subnets."))
 
     cluster = template.add_resource(
         ecs.Cluster(
@@ -158,72 +178,93 @@ def build_cluster(model: AppModel) -> Template:
             VpcId=vpc,
         )
     )
-    add_output(template, "ClusterName", Ref(cluster), "ECS cluster name.")
-    add_output(template, "ServiceSecurityGroupId", Ref(tasks), "Security group of every task.")
-
+    cluster_name = child.give("ClusterName", Ref(cluster), "ECS cluster name.")
+    tasks_group = child.give("ServiceSecurityGroupId", Ref(tasks), "Security group of every task.")
     web = model.load_balanced_process
-    if web is not None:
-        edge, balancer, target_group = _load_balancer(
-            template, model, web, vpc, public_subnets, Ref(tasks)
+    load_balancer = (
+        None if web is None else _web_entry(child, model, web, vpc, public_subnets, tasks)
+    )
+    return child.built(
+        ClusterOutputs(
+            cluster_name=cluster_name,
+            service_security_group_id=tasks_group,
+            load_balancer=load_balancer,
+            log_group_names={p.name: _log_group(child, model, p) for p in model.processes},
         )
-        template.add_resource(
-            ec2.SecurityGroupEgress(
-                "LoadBalancerEgressToService",
-                GroupId=Ref(edge),
-                IpProtocol="tcp",
-                FromPort=web.port,
-                ToPort=web.port,
-                DestinationSecurityGroupId=Ref(tasks),
-                Description=f"to {web.name} tasks only",
-            )
+    )
+
+
+def _web_entry(
+    child: ChildStack,
+    model: AppModel,
+    web: Process,
+    vpc: Ref,
+    public_subnets: Ref,
+    tasks: ec2.SecurityGroup,
+) -> LoadBalancerOutputs:
+    """The load balancer in front of `web`, the one rule each way between it and the tasks."""
+    template = child.template
+    edge, balancer, target_group = _load_balancer(
+        template, model, web, vpc, public_subnets, Ref(tasks)
+    )
+    template.add_resource(
+        ec2.SecurityGroupEgress(
+            "LoadBalancerEgressToService",
+            GroupId=Ref(edge),
+            IpProtocol="tcp",
+            FromPort=web.port,
+            ToPort=web.port,
+            DestinationSecurityGroupId=Ref(tasks),
+            Description=f"to {web.name} tasks only",
         )
-        template.add_resource(
-            ec2.SecurityGroupIngress(
-                "ServiceIngressFromLoadBalancer",
-                GroupId=Ref(tasks),
-                IpProtocol="tcp",
-                FromPort=web.port,
-                ToPort=web.port,
-                SourceSecurityGroupId=Ref(edge),
-                Description=f"{web.name} traffic from the load balancer only",
-            )
+    )
+    template.add_resource(
+        ec2.SecurityGroupIngress(
+            "ServiceIngressFromLoadBalancer",
+            GroupId=Ref(tasks),
+            IpProtocol="tcp",
+            FromPort=web.port,
+            ToPort=web.port,
+            SourceSecurityGroupId=Ref(edge),
+            Description=f"{web.name} traffic from the load balancer only",
         )
-        scheme = "https" if model.https else "http"
-        # With a certificate the app answers at its domain; the balancer's name would not match.
-        url = (
-            f"{scheme}://{model.domain_name}"
-            if model.domain_name
-            else Sub(f"{scheme}://${{{balancer.title}.DNSName}}")
-        )
-        add_output(template, "AppUrl", url, "Where the app answers.")
-        add_output(template, "TargetGroupArn", Ref(target_group), "Target group of the web tasks.")
-        add_output(
-            template,
+    )
+    scheme = "https" if model.https else "http"
+    # With a certificate the app answers at its domain; the balancer's name would not match.
+    url = (
+        f"{scheme}://{model.domain_name}"
+        if model.domain_name
+        else Sub(f"{scheme}://${{{balancer.title}.DNSName}}")
+    )
+    return LoadBalancerOutputs(
+        app_url=child.give("AppUrl", url, "Where the app answers."),
+        target_group_arn=child.give(
+            "TargetGroupArn", Ref(target_group), "Target group of the web tasks."
+        ),
+        target_group_full_name=child.give(
             "TargetGroupFullName",
             GetAtt(target_group, "TargetGroupFullName"),
             "Target group name as CloudWatch metrics know it.",
-        )
-        add_output(
-            template,
+        ),
+        load_balancer_full_name=child.give(
             "LoadBalancerFullName",
             GetAtt(balancer, "LoadBalancerFullName"),
             "Load balancer name as CloudWatch metrics know it.",
-        )
+        ),
+    )
 
-    for process in model.processes:
-        group = template.add_resource(
-            retain(
-                LogGroup(
-                    f"{process.logical}LogGroup",
-                    LogGroupName=log_group_name(model, process),
-                    RetentionInDays=model.log_retention_days,
-                )
+
+def _log_group(child: ChildStack, model: AppModel, process: Process) -> Handle:
+    """A process's log group, retained: its logs outlive a replaced or deleted stack."""
+    group = child.template.add_resource(
+        retain(
+            LogGroup(
+                f"{process.logical}LogGroup",
+                LogGroupName=log_group_name(model, process),
+                RetentionInDays=model.log_retention_days,
             )
         )
-        add_output(
-            template,
-            f"{process.logical}LogGroupName",
-            Ref(group),
-            f"Where {process.name} writes stdout.",
-        )
-    return template
+    )
+    return child.give(
+        f"{process.logical}LogGroupName", Ref(group), f"Where {process.name} writes stdout."
+    )

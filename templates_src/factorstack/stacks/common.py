@@ -1,8 +1,11 @@
-"""Small helpers every stack module shares: parameters, outputs and AWS-partition-safe ARNs."""
+"""Small helpers every stack module shares: templates, retention and partition-safe ARNs.
+
+Parameters and outputs between stacks are declared through `wiring`.
+"""
 
 from __future__ import annotations
 
-from troposphere import AWSObject, Output, Parameter, Ref, Select, Split, Sub, Template
+from troposphere import AWSObject, Ref, Select, Split, Sub, Template
 
 CHILD_TEMPLATE_FORMAT_VERSION = "2010-09-09"
 
@@ -11,16 +14,6 @@ def new_template(description: str) -> Template:
     template = Template(Description=description)
     template.set_version(CHILD_TEMPLATE_FORMAT_VERSION)
     return template
-
-
-def add_parameter(
-    template: Template, name: str, description: str, kind: str = "String"
-) -> Parameter:
-    return template.add_parameter(Parameter(name, Type=kind, Description=description))
-
-
-def add_output(template: Template, name: str, value: object, description: str) -> Output:
-    return template.add_output(Output(name, Value=value, Description=description))
 
 
 def retain(resource: AWSObject, policy: str = "Retain") -> AWSObject:

@@ -8,12 +8,17 @@ Both keep their data: Snapshot on replacement and deletion; secrets are retained
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
-from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, ec2, rds, secretsmanager
+from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, rds, secretsmanager
 from troposphere import elasticache as cache_types
 
 from factorstack.model import AppModel, Cache, Database
-from factorstack.stacks.common import add_output, add_parameter, new_template, retain
+from factorstack.stacks.cluster import ClusterOutputs
+from factorstack.stacks.common import retain
+from factorstack.stacks.network import NetworkOutputs
+from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 ENGINE_NAMES = {"valkey": "Valkey", "redis": "Redis"}
 # Characters RDS refuses in a master password and ElastiCache in an auth token.
@@ -25,10 +30,39 @@ STORAGE_TYPE = "gp3"
 # instead of silently billing RDS Extended Support.
 LIFECYCLE_STANDARD = "open-source-rds-extended-support-disabled"
 LIFECYCLE_EXTENDED = "open-source-rds-extended-support"
-# Passed by the root. A first create runs with "false" so that a failed create can roll back
-# (deletion protection would block the delete of the new database: ROLLBACK_FAILED); apply
-# then turns it on in a follow-up update.
-DELETION_PROTECTION_PARAMETER = "DatabaseDeletionProtection"
+
+
+@dataclass(frozen=True)
+class BackingServiceOutputs:
+    """What a process needs to reach the database or the cache."""
+
+    host: Handle
+    port: Handle
+    secret_arn: Handle
+
+    def attribute(self, name: Literal["host", "port"]) -> Handle:
+        return self.host if name == "host" else self.port
+
+
+@dataclass(frozen=True)
+class DataOutputs:
+    database: BackingServiceOutputs | None
+    cache: BackingServiceOutputs | None
+
+    def service(self, name: str) -> BackingServiceOutputs:
+        """`database` or `cache`; config refuses a reference to a service the app lacks."""
+        outputs = {"database": self.database, "cache": self.cache}.get(name)
+        if outputs is None:
+            raise ValueError(f"the data stack has no {name}")
+        return outputs
+
+
+class Placement(NamedTuple):
+    """Where a data service lives, and whose traffic it admits."""
+
+    vpc: Ref
+    subnets: Ref  # comma-separated isolated subnets
+    tasks: Ref  # the app tasks' security group
 
 
 def mysql_parameter_family(db: Database) -> str:
@@ -58,8 +92,17 @@ def _security_group(
 
 
 def _database(
-    template: Template, model: AppModel, db: Database, vpc: Ref, subnets: Ref, tasks: Ref
-) -> None:
+    child: ChildStack,
+    model: AppModel,
+    db: Database,
+    placement: Placement,
+    deletion_protection: Handle,
+) -> BackingServiceOutputs:
+    """MySQL with TLS required. Its deletion protection comes from the root: a first create runs
+    without it, so that a failed create can roll back (it would block the delete of the new
+    database: ROLLBACK_FAILED); apply turns it on in a follow-up update."""
+    template = child.template
+    vpc, subnets, tasks = placement
     secret = template.add_resource(
         retain(
             secretsmanager.Secret(
@@ -76,13 +119,10 @@ def _database(
             )
         )
     )
-    deletion_protection = template.add_parameter(
-        Parameter(
-            DELETION_PROTECTION_PARAMETER,
-            Type="String",
-            AllowedValues=["true", "false"],
-            Description="RDS deletion protection (false while the stack is first created).",
-        )
+    protected = child.take(
+        deletion_protection,
+        "RDS deletion protection (false while the stack is first created).",
+        AllowedValues=["true", "false"],
     )
     group = _security_group(template, model, "DatabaseSecurityGroup", "MySQL", db.port, vpc, tasks)
     subnet_group = template.add_resource(
@@ -128,7 +168,7 @@ def _database(
                 EnableIAMDatabaseAuthentication=True,
                 PubliclyAccessible=False,
                 MultiAZ=db.multi_az,
-                DeletionProtection=Ref(deletion_protection),
+                DeletionProtection=Ref(protected),
                 BackupRetentionPeriod=db.backup_retention_days,
                 CopyTagsToSnapshot=True,
                 AutoMinorVersionUpgrade=True,
@@ -152,14 +192,19 @@ def _database(
             TargetType="AWS::RDS::DBInstance",
         )
     )
-    add_output(template, "DatabaseHost", GetAtt(database, "Endpoint.Address"), "MySQL host.")
-    add_output(template, "DatabasePort", GetAtt(database, "Endpoint.Port"), "MySQL port.")
-    add_output(template, "DatabaseSecretArn", Ref(secret), "Master credentials and dbname.")
+    return BackingServiceOutputs(
+        host=child.give("DatabaseHost", GetAtt(database, "Endpoint.Address"), "MySQL host."),
+        port=child.give("DatabasePort", GetAtt(database, "Endpoint.Port"), "MySQL port."),
+        secret_arn=child.give("DatabaseSecretArn", Ref(secret), "Master credentials and dbname."),
+    )
 
 
 def _cache(
-    template: Template, model: AppModel, cache: Cache, vpc: Ref, subnets: Ref, tasks: Ref
-) -> None:
+    child: ChildStack, model: AppModel, cache: Cache, placement: Placement
+) -> BackingServiceOutputs:
+    """Valkey or Redis, encrypted in transit, behind a generated auth token."""
+    template = child.template
+    vpc, subnets, tasks = placement
     secret = template.add_resource(
         retain(
             secretsmanager.Secret(
@@ -211,27 +256,46 @@ def _cache(
             policy="Snapshot",
         )
     )
-    add_output(
-        template, "CacheHost", GetAtt(replication_group, "PrimaryEndPoint.Address"), "Cache host."
+    return BackingServiceOutputs(
+        host=child.give(
+            "CacheHost", GetAtt(replication_group, "PrimaryEndPoint.Address"), "Cache host."
+        ),
+        port=child.give(
+            "CachePort", GetAtt(replication_group, "PrimaryEndPoint.Port"), "Cache port."
+        ),
+        secret_arn=child.give("CacheSecretArn", Ref(secret), "Cache auth token under key `token`."),
     )
-    add_output(
-        template, "CachePort", GetAtt(replication_group, "PrimaryEndPoint.Port"), "Cache port."
-    )
-    add_output(template, "CacheSecretArn", Ref(secret), "Cache auth token under key `token`.")
 
 
-def build_data(model: AppModel) -> Template:
-    """Model in, data template out; only the services app.yaml declares are present."""
-    template = new_template(f"{model.app} {model.environment}: database and cache, isolated")
-    vpc = Ref(add_parameter(template, "VpcId", "VPC of the app.", "AWS::EC2::VPC::Id"))
-    subnets = Ref(add_parameter(template, "IsolatedSubnetIds", "Comma-separated subnets."))
-    tasks = Ref(
-        add_parameter(
-            template, "ServiceSecurityGroupId", "Tasks admitted.", "AWS::EC2::SecurityGroup::Id"
-        )
+def build_data(
+    model: AppModel,
+    *,
+    network: NetworkOutputs,
+    cluster: ClusterOutputs,
+    deletion_protection: Handle | None,
+) -> Built[DataOutputs]:
+    """Model, the network and the tasks' group in, data stack out; only the services app.yaml
+    declares are present. `deletion_protection` is required when there is a database."""
+    child = ChildStack(
+        "DataStack",
+        "data.json",
+        f"{model.app} {model.environment}: database and cache, isolated",
     )
+    placement = Placement(
+        vpc=Ref(child.take(network.vpc_id, "VPC of the app.", "AWS::EC2::VPC::Id")),
+        subnets=Ref(child.take(network.isolated_subnet_ids, "Comma-separated subnets.")),
+        tasks=Ref(
+            child.take(
+                cluster.service_security_group_id,
+                "Tasks admitted.",
+                "AWS::EC2::SecurityGroup::Id",
+            )
+        ),
+    )
+    database = None
     if model.database is not None:
-        _database(template, model, model.database, vpc, subnets, tasks)
-    if model.cache is not None:
-        _cache(template, model, model.cache, vpc, subnets, tasks)
-    return template
+        if deletion_protection is None:
+            raise ValueError("a database needs the root's deletion-protection parameter")
+        database = _database(child, model, model.database, placement, deletion_protection)
+    cache = None if model.cache is None else _cache(child, model, model.cache, placement)
+    return child.built(DataOutputs(database=database, cache=cache))

@@ -6,6 +6,8 @@ which has no route out of the VPC at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from awacs import logs
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
@@ -13,17 +15,18 @@ from troposphere import GetAtt, GetAZs, Join, Ref, Select, Tags, Template, ec2, 
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel
-from factorstack.stacks.common import (
-    STACK_SUFFIX,
-    add_output,
-    arn,
-    new_template,
-    retain,
-    stack_suffix,
-    unique_name,
-)
+from factorstack.stacks.common import STACK_SUFFIX, arn, retain, stack_suffix, unique_name
+from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 FLOW_LOGS_GROUP = "FlowLogsLogGroup"
+
+
+@dataclass(frozen=True)
+class NetworkOutputs:
+    vpc_id: Handle
+    public_subnet_ids: Handle  # comma-separated, like every subnet list below
+    private_subnet_ids: Handle
+    isolated_subnet_ids: Handle
 
 
 def _zone(index: int) -> Select:
@@ -110,10 +113,15 @@ def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
     )
 
 
-def build_network(model: AppModel) -> Template:
-    """Model in, network template out; outputs are the ids other stacks need."""
+def build_network(model: AppModel) -> Built[NetworkOutputs]:
+    """Model in, network stack out; its outputs are the ids other stacks need."""
     net = model.network
-    template = new_template(f"{model.app} {model.environment}: VPC, subnets, NAT, flow logs")
+    child = ChildStack(
+        "NetworkStack",
+        "network.json",
+        f"{model.app} {model.environment}: VPC, subnets, NAT, flow logs",
+    )
+    template = child.template
     vpc = template.add_resource(
         ec2.VPC(
             "Vpc",
@@ -193,11 +201,18 @@ def build_network(model: AppModel) -> Template:
         )
     _flow_logs(template, model, vpc)
 
-    add_output(template, "VpcId", Ref(vpc), "The VPC every other stack lives in.")
-    for name, subnets, use in (
-        ("PublicSubnetIds", public, "load balancer"),
-        ("PrivateSubnetIds", private, "tasks (egress through NAT)"),
-        ("IsolatedSubnetIds", isolated, "data tier (no route out)"),
-    ):
-        add_output(template, name, Join(",", [Ref(s) for s in subnets]), f"Subnets for the {use}.")
-    return template
+    def subnet_ids(name: str, subnets: list[ec2.Subnet], use: str) -> Handle:
+        return child.give(name, Join(",", [Ref(s) for s in subnets]), f"Subnets for the {use}.")
+
+    return child.built(
+        NetworkOutputs(
+            vpc_id=child.give("VpcId", Ref(vpc), "The VPC every other stack lives in."),
+            public_subnet_ids=subnet_ids("PublicSubnetIds", public, "load balancer"),
+            private_subnet_ids=subnet_ids(
+                "PrivateSubnetIds", private, "tasks (egress through NAT)"
+            ),
+            isolated_subnet_ids=subnet_ids(
+                "IsolatedSubnetIds", isolated, "data tier (no route out)"
+            ),
+        )
+    )

@@ -6,9 +6,11 @@ CloudFormation's 500-resource limit.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Ref, Split, Sub, Template, ecs, iam
+from dataclasses import dataclass
 
-from factorstack import iam as policies
+from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, ecs, iam
+from troposphere import cloudwatch as cw
+
 from factorstack.model import (
     AppModel,
     ParameterVariable,
@@ -18,30 +20,56 @@ from factorstack.model import (
     ServiceVariable,
     repository_name,
 )
+from factorstack.stacks import iam as policies
 from factorstack.stacks.alarms import add_release_alarms
-from factorstack.stacks.common import add_output, add_parameter, arn, new_template
+from factorstack.stacks.cluster import ClusterOutputs
+from factorstack.stacks.common import arn
+from factorstack.stacks.data import DataOutputs
+from factorstack.stacks.network import NetworkOutputs
+from factorstack.stacks.wiring import Built, ChildStack, Handle
 
-# Outputs of the data stack a process may need, by what its variables reference.
-SERVICE_OUTPUTS = {
-    ("database", "host"): "DatabaseHost",
-    ("database", "port"): "DatabasePort",
-    ("cache", "host"): "CacheHost",
-    ("cache", "port"): "CachePort",
-}
-SECRET_OUTPUTS = {"database": "DatabaseSecretArn", "cache": "CacheSecretArn"}
 HEALTH_CHECK_GRACE_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 120  # the longest Fargate allows; lets a queue job finish
 
 
-def data_inputs(process: Process) -> list[str]:
-    """The data-stack outputs this process's parameters take, in a stable order."""
-    needed = {
-        SERVICE_OUTPUTS[(v.service, v.attribute)] for v in process.variables_of(ServiceVariable)
-    }
-    needed |= {
-        SECRET_OUTPUTS[v.secret] for v in process.variables_of(SecretVariable) if v.generated
-    }
-    return sorted(needed)
+@dataclass(frozen=True)
+class ProcessSources:
+    """What a process stack runs on: the other stacks' outputs and the root's image tag."""
+
+    network: NetworkOutputs
+    cluster: ClusterOutputs
+    data: DataOutputs | None  # None when the app has neither database nor cache
+    image_tag: Handle
+
+
+@dataclass(frozen=True)
+class ProcessOutputs:
+    service_name: Handle
+    task_definition_arn: Handle
+
+
+@dataclass(frozen=True)
+class _LoadBalancer:
+    target_group_arn: Parameter
+    metrics: tuple[Ref, Ref]  # (LoadBalancerFullName, TargetGroupFullName), for the alarms
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """This process's parameters, each fed by another stack's output or the root's tag."""
+
+    cluster: Parameter
+    subnets: Parameter
+    security_group: Parameter
+    log_group: Parameter
+    image_tag: Parameter | None  # None once a release recorded this process's digest
+    services: dict[tuple[str, str], Parameter]  # (database|cache, host|port) → its parameter
+    secrets: dict[str, Parameter]  # generated secret (database|cache) → its ARN's parameter
+    load_balancer: _LoadBalancer | None
+
+
+def process_file(process: Process) -> str:
+    return f"process-{process.name}.json"
 
 
 def uses_image_tag(model: AppModel, process: Process) -> bool:
@@ -49,110 +77,125 @@ def uses_image_tag(model: AppModel, process: Process) -> bool:
     return process.name not in model.image_digests
 
 
-def image(model: AppModel, process: Process) -> Sub:
+def image(model: AppModel, process: Process, tag: Parameter | None) -> Sub:
     """The release's image digest when `factorstack release` recorded one, else the tag."""
     digest = model.image_digests.get(process.name)
-    reference = f"@{digest}" if digest else ":${ImageTag}"
+    if digest:
+        reference = f"@{digest}"
+    elif tag is not None:
+        reference = f":${{{tag.title}}}"
+    else:
+        raise ValueError(f"{process.name}: neither a released digest nor an image tag")
     return Sub(
         "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
         f"{repository_name(model.app, process.name)}{reference}"
     )
 
 
-def _secret_value_from(variable: SecretVariable) -> Sub:
-    """ECS's `valueFrom`: the secret ARN, then `:KEY::` to pick one JSON key."""
-    suffix = f":{variable.key}::" if variable.key else ""
-    if variable.generated:
-        return Sub(f"${{{SECRET_OUTPUTS[variable.secret]}}}{suffix}")
-    return arn("secretsmanager", f"secret:{variable.secret}{suffix}")
-
-
-def _container(model: AppModel, process: Process, log_group: Ref) -> ecs.ContainerDefinition:
-    environment = [
-        ecs.Environment(Name=v.name, Value=v.value) for v in process.variables_of(PlainVariable)
-    ] + [
-        ecs.Environment(Name=v.name, Value=Ref(SERVICE_OUTPUTS[(v.service, v.attribute)]))
-        for v in process.variables_of(ServiceVariable)
-    ]
-    secrets = [
-        ecs.Secret(Name=v.name, ValueFrom=policies.ssm_parameter_arn(v.parameter))
-        for v in process.variables_of(ParameterVariable)
-    ] + [
-        ecs.Secret(Name=v.name, ValueFrom=_secret_value_from(v))
-        for v in process.variables_of(SecretVariable)
-    ]
-    extra: dict[str, object] = {}
-    if process.command:
-        extra["Command"] = list(process.command)
-    if process.port is not None:
-        extra["PortMappings"] = [ecs.PortMapping(ContainerPort=process.port, Protocol="tcp")]
-    return ecs.ContainerDefinition(
-        Name=process.name,
-        Image=image(model, process),
-        Essential=True,
-        # An init process forwards SIGTERM to the app (cron and shells ignore it as PID 1).
-        LinuxParameters=ecs.LinuxParameters(InitProcessEnabled=True),
-        Environment=sorted(environment, key=lambda e: e.Name),
-        Secrets=sorted(secrets, key=lambda s: s.Name),
-        StopTimeout=STOP_TIMEOUT_SECONDS,
-        LogConfiguration=ecs.LogConfiguration(
-            LogDriver="awslogs",
-            Options={
-                "awslogs-group": log_group,
-                "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": process.name,
-            },
-        ),
-        **extra,
+def build_process(
+    model: AppModel, process: Process, sources: ProcessSources
+) -> Built[ProcessOutputs]:
+    """Model, one process and what it runs on in, that process's stack out."""
+    child = ChildStack(
+        f"{process.logical}Stack",
+        process_file(process),
+        f"{model.app} {model.environment}: the {process.name} process",
     )
-
-
-def _secret_arns(process: Process) -> list[object]:
-    arns: list[object] = []
-    for name in sorted({v.secret for v in process.variables_of(SecretVariable)}):
-        if name in SECRET_OUTPUTS:
-            arns.append(Ref(SECRET_OUTPUTS[name]))
-        else:
-            arns.append(policies.external_secret_arn(name))
-    return arns
-
-
-def build_process(model: AppModel, process: Process) -> Template:
-    """Model and one process in, that process's template out."""
-    template = new_template(f"{model.app} {model.environment}: the {process.name} process")
-    if uses_image_tag(model, process):
-        add_parameter(template, "ImageTag", "Image tag of this release.")  # in the image's Sub
-    cluster = add_parameter(template, "ClusterName", "ECS cluster.")
-    subnets = add_parameter(template, "PrivateSubnetIds", "Comma-separated task subnets.")
-    security_group = add_parameter(
-        template, "ServiceSecurityGroupId", "Task security group.", "AWS::EC2::SecurityGroup::Id"
-    )
-    log_group = add_parameter(template, "LogGroupName", "Log group for stdout.")
-    for name in data_inputs(process):
-        add_parameter(template, name, f"{name} from the data stack.")
-    target_group = load_balancer = None
-    if process.load_balanced:
-        target_group = add_parameter(template, "TargetGroupArn", "Load balancer target group.")
-        load_balancer = (
-            Ref(add_parameter(template, "LoadBalancerFullName", "For the web alarms.")),
-            Ref(add_parameter(template, "TargetGroupFullName", "For the web alarms.")),
+    template = child.template
+    inputs = _take_inputs(child, model, process, sources)
+    execution_role, task_role = _roles(template, model, process, inputs)
+    task_definition = _task_definition(template, model, process, inputs, execution_role, task_role)
+    alarms = _release_alarms(template, model, process, inputs)
+    service = _service(template, process, inputs, task_definition, alarms)
+    return child.built(
+        ProcessOutputs(
+            service_name=child.give(
+                "ServiceName", GetAtt(service, "Name"), f"ECS service of {process.name}."
+            ),
+            task_definition_arn=child.give(
+                "TaskDefinitionArn", Ref(task_definition), "Task definition in use."
+            ),
         )
+    )
 
-    logical = process.logical
+
+def _take_inputs(
+    child: ChildStack, model: AppModel, process: Process, sources: ProcessSources
+) -> _Inputs:
+    """Declare every parameter this process needs, each wired from the output that feeds it."""
+    cluster = sources.cluster
+    image_tag = None
+    if uses_image_tag(model, process):
+        image_tag = child.take(sources.image_tag, "Image tag of this release.")
+    services: dict[tuple[str, str], Parameter] = {}
+    secrets: dict[str, Parameter] = {}
+    for variable in process.variables_of(ServiceVariable):
+        handle = _data(sources).service(variable.service).attribute(variable.attribute)
+        services[(variable.service, variable.attribute)] = _take_data(child, handle)
+    for variable in process.variables_of(SecretVariable):
+        if variable.generated:
+            handle = _data(sources).service(variable.secret).secret_arn
+            secrets[variable.secret] = _take_data(child, handle)
+    return _Inputs(
+        cluster=child.take(cluster.cluster_name, "ECS cluster."),
+        subnets=child.take(sources.network.private_subnet_ids, "Comma-separated task subnets."),
+        security_group=child.take(
+            cluster.service_security_group_id,
+            "Task security group.",
+            "AWS::EC2::SecurityGroup::Id",
+        ),
+        log_group=child.take(
+            cluster.log_group_names[process.name], "Log group for stdout.", name="LogGroupName"
+        ),
+        image_tag=image_tag,
+        services=services,
+        secrets=secrets,
+        load_balancer=_take_load_balancer(child, cluster) if process.load_balanced else None,
+    )
+
+
+def _data(sources: ProcessSources) -> DataOutputs:
+    if sources.data is None:
+        raise ValueError("a process references the data stack, but the app has none")
+    return sources.data
+
+
+def _take_data(child: ChildStack, handle: Handle) -> Parameter:
+    return child.take(handle, f"{handle.name} from the data stack.")
+
+
+def _take_load_balancer(child: ChildStack, cluster: ClusterOutputs) -> _LoadBalancer:
+    balancer = cluster.load_balancer
+    if balancer is None:
+        raise ValueError("a load-balanced process, but the cluster has no load balancer")
+    return _LoadBalancer(
+        target_group_arn=child.take(balancer.target_group_arn, "Load balancer target group."),
+        metrics=(
+            Ref(child.take(balancer.load_balancer_full_name, "For the web alarms.")),
+            Ref(child.take(balancer.target_group_full_name, "For the web alarms.")),
+        ),
+    )
+
+
+def _roles(
+    template: Template, model: AppModel, process: Process, inputs: _Inputs
+) -> tuple[iam.Role, iam.Role]:
+    """ECS's role to start the task (pull, log, read config) and the app's own, which may not
+    touch IAM."""
     execution_role = template.add_resource(
         iam.Role(
-            f"{logical}ExecutionRole",
+            f"{process.logical}ExecutionRole",
             AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
             Policies=[
                 iam.Policy(
                     PolicyName="start-task",
                     PolicyDocument=policies.execution_policy(
                         repository=repository_name(model.app, process.name),
-                        log_group_name="${LogGroupName}",
+                        log_group_name=f"${{{inputs.log_group.title}}}",
                         parameter_names=[
                             v.parameter for v in process.variables_of(ParameterVariable)
                         ],
-                        secret_arns=_secret_arns(process),
+                        secret_arns=_secret_arns(process, inputs),
                     ),
                 )
             ],
@@ -160,14 +203,50 @@ def build_process(model: AppModel, process: Process) -> Template:
     )
     task_role = template.add_resource(
         iam.Role(
-            f"{logical}TaskRole",
+            f"{process.logical}TaskRole",
             AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
             Policies=[iam.Policy(PolicyName="no-iam", PolicyDocument=policies.task_policy())],
         )
     )
-    task_definition = template.add_resource(
+    return execution_role, task_role
+
+
+def _secret_arns(process: Process, inputs: _Inputs) -> list[object]:
+    arns: list[object] = []
+    for name in sorted({v.secret for v in process.variables_of(SecretVariable)}):
+        if name in inputs.secrets:
+            arns.append(Ref(inputs.secrets[name]))
+        else:
+            arns.append(policies.external_secret_arn(name))
+    return arns
+
+
+def _release_alarms(
+    template: Template, model: AppModel, process: Process, inputs: _Inputs
+) -> list[cw.Alarm]:
+    """The alarms that roll this service's deployment back; the service names them."""
+    balancer = inputs.load_balancer
+    return add_release_alarms(
+        template,
+        model,
+        process,
+        Ref(inputs.cluster),
+        process.name,
+        None if balancer is None else balancer.metrics,
+    )
+
+
+def _task_definition(
+    template: Template,
+    model: AppModel,
+    process: Process,
+    inputs: _Inputs,
+    execution_role: iam.Role,
+    task_role: iam.Role,
+) -> ecs.TaskDefinition:
+    return template.add_resource(
         ecs.TaskDefinition(
-            f"{logical}TaskDefinition",
+            f"{process.logical}TaskDefinition",
             Family=f"{model.app}-{model.environment}-{process.name}",
             RequiresCompatibilities=["FARGATE"],
             NetworkMode="awsvpc",
@@ -178,31 +257,88 @@ def build_process(model: AppModel, process: Process) -> Template:
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[_container(model, process, Ref(log_group))],
+            ContainerDefinitions=[_container(model, process, inputs)],
         )
     )
-    alarms = add_release_alarms(template, model, process, Ref(cluster), process.name, load_balancer)
+
+
+def _container(model: AppModel, process: Process, inputs: _Inputs) -> ecs.ContainerDefinition:
+    environment = [
+        ecs.Environment(Name=v.name, Value=v.value) for v in process.variables_of(PlainVariable)
+    ] + [
+        ecs.Environment(Name=v.name, Value=Ref(inputs.services[(v.service, v.attribute)]))
+        for v in process.variables_of(ServiceVariable)
+    ]
+    secrets = [
+        ecs.Secret(Name=v.name, ValueFrom=policies.ssm_parameter_arn(v.parameter))
+        for v in process.variables_of(ParameterVariable)
+    ] + [
+        ecs.Secret(Name=v.name, ValueFrom=_secret_value_from(v, inputs))
+        for v in process.variables_of(SecretVariable)
+    ]
+    extra: dict[str, object] = {}
+    if process.command:
+        extra["Command"] = list(process.command)
+    if process.port is not None:
+        extra["PortMappings"] = [ecs.PortMapping(ContainerPort=process.port, Protocol="tcp")]
+    return ecs.ContainerDefinition(
+        Name=process.name,
+        Image=image(model, process, inputs.image_tag),
+        Essential=True,
+        # An init process forwards SIGTERM to the app (cron and shells ignore it as PID 1).
+        LinuxParameters=ecs.LinuxParameters(InitProcessEnabled=True),
+        Environment=sorted(environment, key=lambda e: e.Name),
+        Secrets=sorted(secrets, key=lambda s: s.Name),
+        StopTimeout=STOP_TIMEOUT_SECONDS,
+        LogConfiguration=ecs.LogConfiguration(
+            LogDriver="awslogs",
+            Options={
+                "awslogs-group": Ref(inputs.log_group),
+                "awslogs-region": Ref("AWS::Region"),
+                "awslogs-stream-prefix": process.name,
+            },
+        ),
+        **extra,
+    )
+
+
+def _secret_value_from(variable: SecretVariable, inputs: _Inputs) -> Sub:
+    """ECS's `valueFrom`: the secret ARN, then `:KEY::` to pick one JSON key."""
+    suffix = f":{variable.key}::" if variable.key else ""
+    if variable.generated:
+        return Sub(f"${{{inputs.secrets[variable.secret].title}}}{suffix}")
+    return arn("secretsmanager", f"secret:{variable.secret}{suffix}")
+
+
+def _service(
+    template: Template,
+    process: Process,
+    inputs: _Inputs,
+    task_definition: ecs.TaskDefinition,
+    alarms: list[cw.Alarm],
+) -> ecs.Service:
+    """The Fargate service: circuit breaker and release alarms roll a broken deployment back."""
     # Stated even when there are none: left out, ECS would keep alarms attached earlier.
     deployment_alarms = ecs.DeploymentAlarms(
         AlarmNames=[Ref(alarm) for alarm in alarms], Enable=bool(alarms), Rollback=bool(alarms)
     )
     # A singleton stops its old task before starting the new one: two never overlap.
     healthy_percent = (0, 100) if process.singleton else (100, 200)
-    service_extra: dict[str, object] = {}
-    if target_group is not None:
-        service_extra["LoadBalancers"] = [
+    extra: dict[str, object] = {}
+    if inputs.load_balancer is not None:
+        extra["LoadBalancers"] = [
             ecs.LoadBalancer(
                 ContainerName=process.name,
                 ContainerPort=process.port,
-                TargetGroupArn=Ref(target_group),
+                TargetGroupArn=Ref(inputs.load_balancer.target_group_arn),
             )
         ]
-        service_extra["HealthCheckGracePeriodSeconds"] = HEALTH_CHECK_GRACE_SECONDS
-    service = template.add_resource(
+        extra["HealthCheckGracePeriodSeconds"] = HEALTH_CHECK_GRACE_SECONDS
+    return template.add_resource(
         ecs.Service(
-            f"{logical}Service",
+            f"{process.logical}Service",
             ServiceName=process.name,  # unique in the app's own cluster; the alarms name it
-            Cluster=Ref(cluster),
+            Cluster=Ref(inputs.cluster),
             TaskDefinition=Ref(task_definition),
             LaunchType="FARGATE",
             PropagateTags="SERVICE",
@@ -216,13 +352,10 @@ def build_process(model: AppModel, process: Process) -> Template:
             NetworkConfiguration=ecs.NetworkConfiguration(
                 AwsvpcConfiguration=ecs.AwsvpcConfiguration(
                     AssignPublicIp="DISABLED",
-                    Subnets=Split(",", Ref(subnets)),
-                    SecurityGroups=[Ref(security_group)],
+                    Subnets=Split(",", Ref(inputs.subnets)),
+                    SecurityGroups=[Ref(inputs.security_group)],
                 )
             ),
-            **service_extra,
+            **extra,
         )
     )
-    add_output(template, "ServiceName", GetAtt(service, "Name"), f"ECS service of {process.name}.")
-    add_output(template, "TaskDefinitionArn", Ref(task_definition), "Task definition in use.")
-    return template

@@ -12,10 +12,8 @@ import os
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
-
-from factorstack.deploy.session import aws_errors
-from factorstack.errors import ConfigError
+from factorstack.deploy.session import AwsTarget, aws_errors, open_clients
+from factorstack.errors import NotReady, UsageError
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -25,18 +23,18 @@ def require_local_endpoint(command: str = "local-images") -> str:
     """AWS_ENDPOINT_URL when it is this machine; the local-* commands never write to AWS."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if urlparse(endpoint).hostname not in LOCAL_HOSTS:
-        raise ConfigError(
+        raise UsageError(
             f"{command}: AWS_ENDPOINT_URL must point at a local endpoint such as "
             "`make local-aws` (it never writes to AWS)"
         )
     return endpoint
 
 
-def publish_placeholders(repositories: list[str], tag: str, region: str) -> dict[str, str]:
+def publish_placeholders(repositories: list[str], tag: str, target: AwsTarget) -> dict[str, str]:
     """Put one small manifest per repository under `tag`; returns repository → digest."""
     endpoint = require_local_endpoint()
     with aws_errors(f"local-images: publishing placeholder images to {endpoint}"):
-        ecr = boto3.client("ecr", region_name=region)
+        ecr = open_clients(target).ecr
         return {
             repository: publish_placeholder(ecr, repository, tag) for repository in repositories
         }
@@ -56,7 +54,7 @@ def publish_placeholder(ecr: Any, repository: str, tag: str) -> str:
     try:
         image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
     except ecr.exceptions.RepositoryNotFoundException:
-        raise ConfigError(
+        raise NotReady(
             f"local-images: no repository {repository} (run `factorstack bootstrap` first)"
         ) from None
     except ecr.exceptions.ImageAlreadyExistsException:

@@ -1,22 +1,50 @@
-"""Reading `build/ENV/`: the manifest and the templates `make templates` wrote.
+"""Reading `build/ENV/`: the manifest and the templates `factorstack build` wrote.
 
+The build owns the format of its folder, so `factorstack lint` and deploy both read it here.
 Deploy only reads the build; when it is missing, altered or older than the config, the user is
 told to run `make templates` instead of deploying something nobody reviewed.
+
+The names deploy looks for inside the built templates (the root file, the create-first
+metadata key, the bootstrap bucket output) are re-exported from the stacks that write them, so
+deploy reads build/ without importing the code that renders it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factorstack.build import MANIFEST_FILE, sha256
-from factorstack.deploy.session import AwsTarget
-from factorstack.errors import ConfigError
-from factorstack.stacks.root import ROOT_FILE
+from factorstack.config import config_sha256
+from factorstack.errors import NotReady
 
+# Re-exported (`as`): deploy reads these names of the built templates from here.
+from factorstack.stacks.bootstrap import BUCKET_OUTPUT as BUCKET_OUTPUT
+from factorstack.stacks.common import CREATE_FIRST_WITH as CREATE_FIRST_WITH
+from factorstack.stacks.root import ROOT_FILE as ROOT_FILE
+
+BUILD_DIR = "build"
+MANIFEST_FILE = "manifest.json"
+# The app's bootstrap stack (artifacts bucket, one ECR repository per process), rendered into
+# every environment's folder: each environment bootstraps its own account and region.
+BOOTSTRAP_FILE = "bootstrap.json"
 REBUILD = "run `make templates`"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where an environment deploys: from the build manifest."""
+
+    account: str
+    region: str
+    profile: str | None = None
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,15 +65,27 @@ class Build:
     def root_template(self) -> Path:
         return self.folder / ROOT_FILE
 
+    def bootstrap_template(self) -> Path:
+        """`bootstrap.json`, or refuse a build made before the build rendered it."""
+        if BOOTSTRAP_FILE not in self.templates:
+            shown_as = self.folder / MANIFEST_FILE
+            raise NotReady(f"{shown_as}: `templates` does not list {BOOTSTRAP_FILE} ({REBUILD})")
+        return self.folder / BOOTSTRAP_FILE
+
 
 def build_folder(root: Path, environment: str) -> Path:
     """`build/ENV` under the repo root."""
-    return root / "build" / environment
+    return root / BUILD_DIR / environment
+
+
+def built_environments(root: Path) -> list[str]:
+    """The environments with a manifest under build/, sorted."""
+    return sorted(path.parent.name for path in (root / BUILD_DIR).glob(f"*/{MANIFEST_FILE}"))
 
 
 def _field(manifest: dict[str, Any], name: str, shown_as: str) -> Any:
     if name not in manifest:
-        raise ConfigError(f"{shown_as}: no `{name}` ({REBUILD})")
+        raise NotReady(f"{shown_as}: no `{name}` ({REBUILD})")
     return manifest[name]
 
 
@@ -54,7 +94,7 @@ def parse_manifest(data: dict[str, Any], folder: Path) -> Build:
     shown_as = str(folder / MANIFEST_FILE)
     templates = _field(data, "templates", shown_as)
     if not isinstance(templates, dict) or ROOT_FILE not in templates:
-        raise ConfigError(f"{shown_as}: `templates` does not list {ROOT_FILE} ({REBUILD})")
+        raise NotReady(f"{shown_as}: `templates` does not list {ROOT_FILE} ({REBUILD})")
     return Build(
         folder=folder,
         app=str(_field(data, "app", shown_as)),
@@ -78,13 +118,13 @@ def load_build(root: Path, environment: str) -> Build:
     folder = build_folder(root, environment)
     path = folder / MANIFEST_FILE
     if not path.is_file():
-        raise ConfigError(f"{path}: build for `{environment}` is missing ({REBUILD})")
+        raise NotReady(f"{path}: build for `{environment}` is missing ({REBUILD})")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ConfigError(f"{path}: unreadable manifest: {error} ({REBUILD})") from None
+        raise NotReady(f"{path}: unreadable manifest: {error} ({REBUILD})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: manifest is not a JSON object ({REBUILD})")
+        raise NotReady(f"{path}: manifest is not a JSON object ({REBUILD})")
     return parse_manifest(data, folder)
 
 
@@ -93,21 +133,19 @@ def verify_templates(build: Build) -> None:
     for name, expected in sorted(build.templates.items()):
         path = build.folder / name
         if not path.is_file():
-            raise ConfigError(f"{path}: listed in the manifest but missing ({REBUILD})")
+            raise NotReady(f"{path}: listed in the manifest but missing ({REBUILD})")
         if sha256(path.read_bytes()) != expected:
-            raise ConfigError(f"{path}: changed since it was built ({REBUILD})")
+            raise NotReady(f"{path}: changed since it was built ({REBUILD})")
 
 
 def check_fresh(build: Build, root: Path) -> None:
-    """Refuse when app.yaml or the environment file changed after the build, or when the
-    build skipped cfn-lint (`--no-lint`): only linted templates are deployed."""
-    from factorstack import config
-
+    """Refuse when app.yaml, the environment file or the release record changed after the
+    build, or when the build skipped cfn-lint (`--no-lint`): only linted templates are
+    deployed."""
     if build.linted_by is None:
-        raise ConfigError(f"{build.folder}: built without cfn-lint (--no-lint) ({REBUILD})")
-    current = config.config_sha256(root, build.environment)
-    if current != build.config_sha256:
-        raise ConfigError(
+        raise NotReady(f"{build.folder}: built without cfn-lint (--no-lint) ({REBUILD})")
+    if config_sha256(root, build.environment) != build.config_sha256:
+        raise NotReady(
             f"{build.folder}: build is older than app.yaml / "
             f"environments/{build.environment}.yaml ({REBUILD})"
         )

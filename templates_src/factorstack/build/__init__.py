@@ -1,14 +1,15 @@
 """From config to `build/ENV/`: render every template, check limits, lint, then swap the new set
 in atomically. A failed build leaves `build/ENV/` exactly as it was.
 
-An environment whose rendered templates hash the same as its manifest (and whose files on disk
-still match) is neither rewritten nor linted again.
+Every template deploy sends is rendered and linted here, the app's bootstrap template too, so
+deploy only ever reads files (through build/manifest.py). An environment whose rendered
+templates hash the same as its manifest (and whose files on disk still match) is neither
+rewritten nor linted again.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -19,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from factorstack import limits
+from factorstack.build.manifest import BOOTSTRAP_FILE, BUILD_DIR, MANIFEST_FILE, sha256
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
 from factorstack.lint import lint_templates, own_rules_id
-from factorstack.release_record import RELEASE_FILE, read_release
+from factorstack.release_record import read_release
+from factorstack.stacks.bootstrap import create_template as bootstrap_template
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
-BUILD_DIR = "build"
-MANIFEST_FILE = "manifest.json"
 REJECTED_DIR = "rejected"
 
 
@@ -37,10 +38,6 @@ def stack_name(loaded: LoadedEnvironment) -> str:
 def render(body: dict[str, Any]) -> bytes:
     """Stable bytes for a template: the same input always gives the same file."""
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -81,11 +78,10 @@ class BuildReport:
     linted_files: int
 
 
-def with_release(loaded: LoadedEnvironment, out: Path) -> LoadedEnvironment:
+def with_release(loaded: LoadedEnvironment, root: Path) -> LoadedEnvironment:
     """The environment's model with the digests of its recorded release, if there is one."""
     model = loaded.model
-    folder = out / model.environment
-    release = read_release(folder, [p.name for p in model.processes])
+    release = read_release(root, model.environment, [p.name for p in model.processes])
     if release is None:
         return loaded
     return dataclasses.replace(
@@ -108,12 +104,16 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
         raise BuildError(
             f"{env_name}: {error} (CloudFormation's limit; fewer process types per app)"
         ) from None
-    for name, template in stack_set.items():
+    processes = [process.name for process in loaded.model.processes]
+    templates = {**stack_set, BOOTSTRAP_FILE: bootstrap_template(loaded.model.app, processes)}
+    for name, template in templates.items():
         body = template.to_dict()
         data = render(body)
         files[name] = data
         resources[name] = len(body.get("Resources", {}))
-        for finding in limits.check_template(f"{env_name}/{name}", body, len(data)):
+        # bootstrap.json goes inline (TemplateBody): its bucket may not exist yet.
+        most = limits.MAX_TEMPLATE_BYTES_INLINE if name == BOOTSTRAP_FILE else None
+        for finding in limits.check_template(f"{env_name}/{name}", body, len(data), most):
             (errors if finding.over else warnings).append(str(finding))
     if errors:
         raise BuildError(*errors)
@@ -156,12 +156,10 @@ def _changed_files(env: EnvironmentBuild, folder: Path, linted_by: str | None) -
     return sorted(set(changed))
 
 
-def _write_set(folder: Path, env: EnvironmentBuild, previous: Path) -> None:
+def _write_set(folder: Path, env: EnvironmentBuild) -> None:
     folder.mkdir(parents=True)
     for name, data in env.files.items():
         (folder / name).write_bytes(data)
-    if (previous / RELEASE_FILE).is_file():  # the release is an input, not an output
-        shutil.copy2(previous / RELEASE_FILE, folder / RELEASE_FILE)
     (folder / MANIFEST_FILE).write_bytes(render(env.manifest()))
 
 
@@ -190,7 +188,7 @@ def build(
 ) -> BuildReport:
     """Validate config, render, check limits, lint what changed, then write atomically."""
     out = root / BUILD_DIR
-    loaded = [with_release(item, out) for item in load_environments(root, only)]
+    loaded = [with_release(item, root) for item in load_environments(root, only)]
     envs = [render_environment(item) for item in loaded]
     linted_by = linter_id() if lint else None
     for env in envs:
@@ -209,7 +207,7 @@ def build(
         to_lint: list[Path] = []
         for env in pending:
             folder = staging / env.name
-            _write_set(folder, env, out / env.name)
+            _write_set(folder, env)
             names = set(env.changed) | {ROOT_FILE}
             to_lint.extend(folder / name for name in sorted(names))
         regions = [e.loaded.model.region for e in pending]

@@ -17,7 +17,7 @@ class LocalAws:
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
 
-        from factorstack.local_aws.moto_gaps import teach
+        from factorstack.deploy.local.moto_gaps import teach
 
         teach()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request

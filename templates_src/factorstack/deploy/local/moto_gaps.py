@@ -368,7 +368,7 @@ def teach() -> None:
         return
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(
-            f"factorstack.local_aws needs moto=={MOTO_VERSION}, found {moto.__version__}"
+            f"factorstack.deploy.local needs moto=={MOTO_VERSION}, found {moto.__version__}"
         )
     known = parsing.get_model_map()
     for resource_type, service in PLACEHOLDER_TYPES.items():

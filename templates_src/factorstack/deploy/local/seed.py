@@ -12,10 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
-from factorstack.deploy.session import aws_errors
-from factorstack.local_aws.placeholder_images import require_local_endpoint
+from factorstack.deploy.local.placeholder_images import require_local_endpoint
+from factorstack.deploy.session import AwsTarget, aws_errors, open_clients
 from factorstack.model import AppModel, ParameterVariable, SecretVariable
 
 COMMAND = "local-seed"
@@ -88,12 +86,11 @@ def seed_secret(secretsmanager: Any, name: str, keys: frozenset[str]) -> str:
     return f"secret {name}{shown}: missing keys set to {PLACEHOLDER}"
 
 
-def seed_placeholders(seeds: Seeds, region: str) -> list[str]:
+def seed_placeholders(seeds: Seeds, target: AwsTarget) -> list[str]:
     """Seed the local endpoint; one line per parameter and secret."""
     endpoint = require_local_endpoint(COMMAND)
     with aws_errors(f"{COMMAND}: seeding parameters and secrets in {endpoint}"):
-        ssm = boto3.client("ssm", region_name=region)
-        secretsmanager = boto3.client("secretsmanager", region_name=region)
-        lines = [seed_parameter(ssm, name) for name in seeds.parameters]
-        lines += [seed_secret(secretsmanager, n, keys) for n, keys in seeds.secrets.items()]
+        clients = open_clients(target)
+        lines = [seed_parameter(clients.ssm, name) for name in seeds.parameters]
+        lines += [seed_secret(clients.secretsmanager, n, k) for n, k in seeds.secrets.items()]
     return lines

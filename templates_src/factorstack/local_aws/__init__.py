@@ -1,5 +1,0 @@
-"""A local AWS endpoint for trying factorstack without an AWS account (moto, pinned ==5.2.5).
-
-`moto_gaps.py` is the one place that teaches moto what it lacks; `server.py` runs it. Product
-code never asks "is this moto": it only sees an endpoint URL.
-"""
