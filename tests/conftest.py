@@ -1,13 +1,14 @@
-"""Fixtures shared by every test folder: a copy of the sample app to change freely."""
+"""Fixtures shared by every test folder: a copy of the sample app to change freely; the e2e mark."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.sample import copy_sample
+
+E2E = Path(__file__).resolve().parent / "e2e"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,12 +19,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def copy_sample(target: Path) -> Path:
-    """app.yaml and environments/ of the repo, copied so a test can edit them."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "app.yaml", target / "app.yaml")
-    shutil.copytree(REPO / "environments", target / "environments")
-    return target
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e/ talks to the local AWS endpoint: mark it `e2e` by folder,
+    so `make test-fast` (-m "not e2e") leaves it out without each file having to say so."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture

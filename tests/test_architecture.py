@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import factorstack
-from tests.conftest import REPO
+from tests.support.sample import REPO
 
 CONFIG = REPO / ".importlinter"
 PACKAGE = Path(factorstack.__file__).parent
@@ -26,6 +26,8 @@ PROBES = {
     "stacks/_probe_upward.py": "import factorstack.build\n",  # stacks reaching up to build
     "deploy/_probe_renders.py": "from factorstack.stacks import bootstrap\n",  # deploy renders
     "config/_probe_aws.py": "import boto3\n",  # AWS called from below deploy
+    "deploy/decide/_probe_gateway.py": "from factorstack.deploy.aws import gateway\n",  # impure
+    "deploy/present/_probe_boto3.py": "import boto3\n",  # AWS called around the gateway
     "_probe_unplaced.py": "",  # a new top-level module that no layer names
 }
 
@@ -69,6 +71,8 @@ def test_each_contract_catches_the_back_edge_it_is_for(tmp_path: Path) -> None:
     assert "factorstack.stacks._probe_upward -> factorstack.build" in report  # layers, acyclic
     assert "factorstack.deploy._probe_renders -> factorstack.stacks.bootstrap" in report
     assert "factorstack.config._probe_aws -> boto3" in report
+    assert "factorstack.deploy.decide._probe_gateway -> factorstack.deploy.aws.gateway" in report
+    assert "factorstack.deploy.present._probe_boto3 -> boto3" in report
     assert "- factorstack._probe_unplaced" in report  # listed as not placed in any layer
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from factorstack.cli import EXIT_BROKEN_PIPE, main, make_parser
 from factorstack.errors import EXIT_CODES, EXIT_CODES_HELP, EXIT_CODES_TEXT
-from tests.conftest import REPO
+from tests.support.sample import REPO
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

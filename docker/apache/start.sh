@@ -1,12 +1,12 @@
 #!/bin/sh
-# Start of the web container: cache configuration and routes, run the migrations, then replace
-# this shell with apache in the foreground so that apache receives ECS's stop signal.
+# Start of the web container: cache configuration and routes, then replace this shell with
+# apache in the foreground so that apache receives ECS's stop signal. Migrations are not run
+# here: app.yaml's release phase runs them once per deploy, before any web task starts.
 # Any failing step stops the container, and the deployment circuit breaker rolls back.
 set -eu
 
 cd /var/www/html
 php artisan config:cache
 php artisan route:cache
-php artisan migrate --force
 
 exec apache2-foreground "$@"

@@ -13,6 +13,7 @@ MAX_OUTPUTS = 200
 MAX_MAPPINGS = 200
 MAX_TEMPLATE_BYTES_S3 = 1_000_000  # TemplateURL; every template is uploaded to S3 to deploy
 MAX_TEMPLATE_BYTES_INLINE = 51_200  # TemplateBody: why deploy always uploads the root too
+MAX_INLINE_LAMBDA_CODE_BYTES = 4096  # AWS::Lambda::Function Code.ZipFile
 WARN_FRACTION = 0.8
 
 _SECTION_LIMITS = {
@@ -48,6 +49,11 @@ def check_template(
         (section, len(body.get(section, {})), limit) for section, limit in _SECTION_LIMITS.items()
     ]
     counts.append(("size in bytes", size_bytes, max_bytes or MAX_TEMPLATE_BYTES_S3))
+    for logical_id, resource in sorted((body.get("Resources") or {}).items()):
+        code = ((resource.get("Properties") or {}).get("Code") or {}).get("ZipFile")
+        if resource.get("Type") == "AWS::Lambda::Function" and isinstance(code, str):
+            what = f"{logical_id} inline code in bytes"
+            counts.append((what, len(code.encode()), MAX_INLINE_LAMBDA_CODE_BYTES))
     return [
         LimitFinding(file, what, used, limit)
         for what, used, limit in counts

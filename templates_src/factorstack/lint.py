@@ -51,9 +51,9 @@ def _lint_in_one_call(
         ignore_checks=list(IGNORED_RULES),
     )
     if own_rules:
-        # ConfigMixIn reads append_rules from these arguments like the CLI's --append-rules;
-        # cfn-lint 1.58's ManualArgs type just does not declare the key.
-        args["append_rules"] = [RULES_PACKAGE]  # type: ignore[typeddict-unknown-key]
+        # ConfigMixIn reads append_rules from these arguments like the CLI's --append-rules
+        # (cfn-lint 1.58's ManualArgs type does not declare the key).
+        args["append_rules"] = [RULES_PACKAGE]
     matches = lint_by_config(args)
     return [
         LintFinding(str(m.filename), m.linenumber, m.rule.id, m.message.replace("\n", " "))

@@ -6,7 +6,7 @@ No YAML and no troposphere here: config produces an AppModel, stacks consume it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 GENERATED_DATABASE_SECRET = "database"
 GENERATED_CACHE_SECRET = "cache"
@@ -90,7 +90,7 @@ class Process:
         """Autoscaled on CPU and memory; a singleton never is."""
         return not self.singleton
 
-    def variables_of(self, kind: type) -> list:
+    def variables_of(self, kind: type) -> list[Any]:
         return [v for v in self.variables if isinstance(v, kind)]
 
 
@@ -143,6 +143,16 @@ class Alarms:
 
 
 @dataclass(frozen=True)
+class ReleasePhase:
+    """Twelve-factor XII: a command run once per deploy in one process's image, before any
+    service rolls to the new release (e.g. database migrations)."""
+
+    process: str
+    command: tuple[str, ...]
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
 class AppModel:
     app: str
     environment: str
@@ -161,6 +171,7 @@ class AppModel:
     alarms: Alarms
     tags: dict[str, str] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)  # process → "sha256:..."
+    release_phase: ReleasePhase | None = None
 
     @property
     def https(self) -> bool:

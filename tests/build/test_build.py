@@ -15,8 +15,7 @@ from factorstack.cli import main
 from factorstack.config import config_sha256
 from factorstack.errors import BuildError
 from factorstack.lint import LintFinding
-from tests.conftest import copy_sample
-from tests.templates.helpers import edit_yaml
+from tests.support.sample import copy_sample, edit_yaml
 
 EXPECTED_FILES = {
     "root.json",
@@ -27,6 +26,7 @@ EXPECTED_FILES = {
     "process-worker.json",
     "process-scheduler.json",
     "autoscaling.json",
+    "release-phase.json",
     "bootstrap.json",
     "manifest.json",
 }
@@ -68,7 +68,7 @@ def test_build_writes_every_environment_with_root_children_and_manifest(sample_r
         assert manifest["config_sha256"] == config_sha256(sample_root, env)
         assert set(manifest["templates"]) == EXPECTED_FILES - {"manifest.json"}
     assert len(lint.calls) == 1  # one lint call for every template of every environment
-    assert len(lint.calls[0]) == 27
+    assert len(lint.calls[0]) == 30
 
 
 def test_two_builds_are_byte_identical(tmp_path, lint):
@@ -164,7 +164,7 @@ def test_limit_check_warns_above_80_percent_and_errs_above_the_limit():
 def test_cli_build_reports_each_environment(sample_root, lint, capsys):
     assert main(["--root", str(sample_root), "build", "dev"]) == 0
     out = capsys.readouterr().out
-    assert "build/dev: 9 templates" in out
+    assert "build/dev: 10 templates" in out
     assert not (sample_root / "build/prod").exists()
 
 
@@ -177,7 +177,7 @@ def test_cli_lint_checks_exactly_the_templates_of_each_manifest(sample_root, lin
     monkeypatch.setattr(lint_module, "lint_templates", lint)
     assert main(["--root", str(sample_root), "lint"]) == 0
     linted = {p.relative_to(sample_root / "build").as_posix() for p in lint.calls[-1]}
-    assert len(linted) == 27  # 9 per environment, bootstrap.json included
+    assert len(linted) == 30  # 10 per environment, bootstrap.json included
     assert {"dev/bootstrap.json", "prod/bootstrap.json", "staging/bootstrap.json"} <= linted
     assert not {name for name in linted if name.endswith(("plan.json", "changeset.md"))}
 
@@ -189,7 +189,7 @@ def test_a_build_without_lint_is_linted_by_the_next_build(sample_root, lint, cap
     manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
     assert manifest["linted_by"] is None
     report = build(sample_root, ["dev"])  # same templates, but never linted: all of them now
-    assert report.linted_files == 9
+    assert report.linted_files == 10
     manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
     assert manifest["linted_by"] == build_module.linter_id()
 
@@ -197,7 +197,7 @@ def test_a_build_without_lint_is_linted_by_the_next_build(sample_root, lint, cap
 def test_another_cfn_lint_version_lints_everything_again(sample_root, lint, monkeypatch):
     build(sample_root, ["dev"])
     monkeypatch.setattr(build_module, "linter_id", lambda: "cfn-lint 99.0.0")
-    assert build(sample_root, ["dev"]).linted_files == 9
+    assert build(sample_root, ["dev"]).linted_files == 10
     assert build(sample_root, ["dev"]).linted_files == 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from factorstack.cli import main
-from tests.templates.helpers import edit_yaml
+from tests.support.sample import edit_yaml
 
 
 def _set(*path_and_value):
@@ -296,7 +296,7 @@ def test_a_corrupt_manifest_is_one_line_for_lint(built_root: Path, capsys):
 def test_environment_file_overrides_plain_values_but_never_a_process_reference(
     sample_root: Path, capsys
 ):
-    from tests.templates.helpers import model_of
+    from tests.support.templates import model_of
 
     edit_yaml(
         sample_root / "app.yaml",

@@ -12,7 +12,7 @@ import yaml
 
 from factorstack.cli import main
 from factorstack.config.schema import DIALECT, KINDS
-from tests.conftest import REPO
+from tests.support.sample import REPO
 
 SAMPLES = {
     "app": ["app.yaml"],

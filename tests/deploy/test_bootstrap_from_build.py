@@ -10,21 +10,21 @@ import pytest
 from rich.console import Console
 
 from factorstack.build import build
-from factorstack.build.manifest import BOOTSTRAP_FILE, load_build
+from factorstack.build.manifest import BOOTSTRAP_FILE, AwsTarget, load_build
+from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.context import Context
-from factorstack.deploy.session import AwsTarget, Clients
 from factorstack.errors import NotReady
 from factorstack.stacks.bootstrap import repository_logical_id
-from tests.e2e.fixture_build import FixtureProject
+from tests.support.fixture_build import FixtureProject
 
 
-def no_aws(target: AwsTarget) -> Clients:
+def no_aws(target: AwsTarget) -> Gateway:
     raise AssertionError(f"bootstrap reached AWS ({target}) with a build it should refuse")
 
 
 def context(root: Path) -> Context:
-    return Context(root=root, environment="dev", console=Console(record=True), clients_for=no_aws)
+    return Context(root=root, environment="dev", console=Console(record=True), gateway_for=no_aws)
 
 
 def test_a_build_older_than_the_config_is_refused_before_aws(tmp_path: Path) -> None:

@@ -1,26 +1,28 @@
-"""Change-set naming, waiting, and what a FAILED status means (Stubber)."""
+"""Change-set naming, creating and waiting, and what a FAILED status means (Stubber on the
+gateway's CloudFormation client)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from factorstack.deploy.changeset import (
-    CAPABILITIES,
+from factorstack.deploy.aws.change_sets import CAPABILITIES, change_set_from_api
+from factorstack.deploy.decide.change_sets import (
+    ChangeSet,
     ChangeSetRequest,
     Revision,
     change_set_description,
     change_set_name,
     check_created,
-    create_change_set,
     is_no_op,
-    wait_for_change_set,
 )
+from factorstack.deploy.flow import create_change_set, wait_for_change_set
 from factorstack.errors import DeployError
-from tests.deploy.aws_responses import change_set, change_set_arn, client, client_error
-from tests.deploy.test_stack_state import FakeClock
+from tests.support.aws_answers import change_set, change_set_arn, client_error
+from tests.support.clock import FakeClock
+from tests.support.stubbed_aws import stubbed
 
 NO_CHANGES = (
     "The submitted information didn't contain changes. Submit different information to "
@@ -41,27 +43,35 @@ def test_description_names_commit_user_and_time() -> None:
     assert text == f"factorstack: commit {'abc' * 13}a, by ana, at 2026-11-26T09:05:07Z"
 
 
+def status(status: str, reason: str = "") -> ChangeSet:
+    return ChangeSet("id", "fs-dev-x", "stack-id", "example-dev", status, reason)
+
+
 def test_no_op_detection() -> None:
-    assert is_no_op({"Status": "FAILED", "StatusReason": NO_CHANGES})
-    assert is_no_op({"Status": "FAILED", "StatusReason": "No updates are to be performed."})
-    assert not is_no_op({"Status": "CREATE_COMPLETE"})
-    assert not is_no_op({"Status": "FAILED", "StatusReason": "Template format error"})
+    assert is_no_op(status("FAILED", NO_CHANGES))
+    assert is_no_op(status("FAILED", "No updates are to be performed."))
+    assert not is_no_op(status("CREATE_COMPLETE"))
+    assert not is_no_op(status("FAILED", "Template format error"))
 
 
 def test_failed_change_set_that_is_not_a_no_op_is_an_error() -> None:
-    failed = change_set(
-        "fs-dev-x",
-        "example-dev",
-        [],
-        status="FAILED",
-        execution="UNAVAILABLE",
-        reason="Parameters: [DatabaseName] must have values",
+    failed = change_set_from_api(
+        [
+            change_set(
+                "fs-dev-x",
+                "example-dev",
+                [],
+                status="FAILED",
+                execution="UNAVAILABLE",
+                reason="Parameters: [DatabaseName] must have values",
+            )
+        ]
     )
     with pytest.raises(
         DeployError, match="failed: Parameters: \\[DatabaseName\\] must have values"
     ):
         check_created(failed)
-    check_created({"Status": "FAILED", "StatusReason": NO_CHANGES})  # not an error
+    check_created(status("FAILED", NO_CHANGES))  # not an error
 
 
 def request(kind: str = "UPDATE", stack_exists: bool = True) -> ChangeSetRequest:
@@ -78,10 +88,10 @@ def request(kind: str = "UPDATE", stack_exists: bool = True) -> ChangeSetRequest
 
 
 def test_create_sends_nested_stacks_capabilities_and_tags_and_waits() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     arn = change_set_arn("fs-dev-0123456789ab")
     clock = FakeClock()
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_client_error(
             "describe_change_set",
             **client_error(
@@ -114,20 +124,20 @@ def test_create_sends_nested_stacks_capabilities_and_tags_and_waits() -> None:
             "fs-dev-0123456789ab", "example-dev", [], cs_id=arn, status="CREATE_PENDING"
         )
         stub.add_response("describe_change_set", pending, {"ChangeSetName": arn})
-        stub.add_client_error("describe_change_set", **client_error("Throttling", "Rate exceeded"))
+        stub.add_response("describe_change_set", pending, {"ChangeSetName": arn})
         done = change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=arn)
         stub.add_response("describe_change_set", done, {"ChangeSetName": arn})
-        result = create_change_set(cfn, request(), clock.timing(poll=2), print)
+        result = create_change_set(aws, request(), clock.timing(poll=2), print)
         stub.assert_no_pending_responses()
-    assert result["Status"] == "CREATE_COMPLETE"
-    assert clock.sleeps == [2, 2]  # pending, then throttled: both asked again
+    assert result is not None and result.status == "CREATE_COMPLETE"
+    assert clock.sleeps == [2, 2]  # pending twice: asked again after each
 
 
 def test_replanning_the_same_commit_replaces_the_old_change_set() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     old = change_set_arn("fs-dev-0123456789ab", "0000")
     new = change_set_arn("fs-dev-0123456789ab", "1111")
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response(
             "describe_change_set", change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=old)
         )
@@ -138,17 +148,17 @@ def test_replanning_the_same_commit_replaces_the_old_change_set() -> None:
             change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
             {"ChangeSetName": new},
         )
-        create_change_set(cfn, request(), FakeClock().timing(), print)
+        create_change_set(aws, request(), FakeClock().timing(), print)
         stub.assert_no_pending_responses()
 
 
 def test_a_create_on_a_stack_in_review_replaces_the_old_change_set_too() -> None:
     """REVIEW_IN_PROGRESS: the stack exists, so a same-name change set from an earlier run of
     the same commit is deleted first (else create_change_set: AlreadyExistsException)."""
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     old = change_set_arn("fs-dev-0123456789ab", "0000")
     new = change_set_arn("fs-dev-0123456789ab", "1111")
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response(
             "describe_change_set",
             change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=old),
@@ -161,28 +171,28 @@ def test_a_create_on_a_stack_in_review_replaces_the_old_change_set_too() -> None
             change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
             {"ChangeSetName": new},
         )
-        create_change_set(cfn, request("CREATE", stack_exists=True), FakeClock().timing(), print)
+        create_change_set(aws, request("CREATE", stack_exists=True), FakeClock().timing(), print)
         stub.assert_no_pending_responses()
 
 
 def test_a_create_of_a_new_stack_looks_for_no_old_change_set() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     new = change_set_arn("fs-dev-0123456789ab", "1111")
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response("create_change_set", {"Id": new}, None)
         stub.add_response(
             "describe_change_set",
             change_set("fs-dev-0123456789ab", "example-dev", [], cs_id=new),
             {"ChangeSetName": new},
         )
-        create_change_set(cfn, request("CREATE", stack_exists=False), FakeClock().timing(), print)
+        create_change_set(aws, request("CREATE", stack_exists=False), FakeClock().timing(), print)
         stub.assert_no_pending_responses()
 
 
 def test_waiting_for_a_change_set_times_out() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     arn = change_set_arn("x")
-    with Stubber(cfn) as stub:
+    with stub:
         for _ in range(3):
             stub.add_response(
                 "describe_change_set",
@@ -190,4 +200,58 @@ def test_waiting_for_a_change_set_times_out() -> None:
                 {"ChangeSetName": ANY},
             )
         with pytest.raises(DeployError, match="still CREATE_IN_PROGRESS"):
-            wait_for_change_set(cfn, arn, FakeClock().timing(timeout=4, poll=2), print)
+            wait_for_change_set(aws, arn, FakeClock().timing(timeout=4, poll=2))
+
+
+def test_a_change_set_spread_over_pages_is_read_whole() -> None:
+    aws, stub = stubbed("cloudformation")
+    arn = change_set_arn("x")
+    first = change_set("x", "example-dev", [], cs_id=arn)
+    first["Changes"] = [{"Type": "Resource", "ResourceChange": {"LogicalResourceId": "A"}}]
+    first["NextToken"] = "page2"
+    second = change_set("x", "example-dev", [], cs_id=arn)
+    second["Changes"] = [{"Type": "Resource", "ResourceChange": {"LogicalResourceId": "B"}}]
+    with stub:
+        stub.add_response("describe_change_set", first, {"ChangeSetName": arn})
+        stub.add_response(
+            "describe_change_set", second, {"ChangeSetName": arn, "NextToken": "page2"}
+        )
+        read = aws.describe_change_set(arn)
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in read.changes] == ["A", "B"]
+
+
+def test_an_update_aws_refuses_as_empty_creates_nothing_to_delete() -> None:
+    """create_change_set itself may answer "No updates are to be performed": no change set."""
+    aws, stub = stubbed("cloudformation")
+    with stub:
+        stub.add_client_error(
+            "describe_change_set",
+            **client_error("ChangeSetNotFound", "ChangeSet [fs-dev-0123456789ab] does not exist"),
+        )
+        stub.add_client_error(
+            "create_change_set",
+            **client_error("ValidationError", "No updates are to be performed."),
+        )
+        assert create_change_set(aws, request(), FakeClock().timing(), print) is None
+        stub.assert_no_pending_responses()
+
+
+def test_a_change_set_without_changes_is_deleted() -> None:
+    aws, stub = stubbed("cloudformation")
+    arn = change_set_arn("fs-dev-0123456789ab")
+    empty = change_set(
+        "fs-dev-0123456789ab",
+        "example-dev",
+        [],
+        cs_id=arn,
+        status="FAILED",
+        execution="UNAVAILABLE",
+        reason=NO_CHANGES,
+    )
+    with stub:
+        stub.add_response("create_change_set", {"Id": arn}, None)
+        stub.add_response("describe_change_set", empty, {"ChangeSetName": arn})
+        stub.add_response("delete_change_set", {}, {"ChangeSetName": arn})
+        made = create_change_set(aws, request("CREATE", False), FakeClock().timing(), print)
+        stub.assert_no_pending_responses()
+    assert made is None

@@ -1,20 +1,17 @@
-"""Following a failure into nested stacks to its root cause (AWS-shaped events, Stubber)."""
+"""Following a failure into nested stacks to its root cause (AWS-shaped events, Stubber on the
+gateway's CloudFormation client)."""
 
 from __future__ import annotations
 
 import pytest
-from botocore.stub import Stubber
 
-from factorstack.deploy.events import (
-    EventStream,
-    from_api,
-    newest_event_ids,
-    root_cause,
-    wait_for_stack,
-)
+from factorstack.deploy.aws.events import event_from_api
+from factorstack.deploy.decide.events import root_cause
+from factorstack.deploy.execute import EventStream, newest_event_ids, wait_for_stack
 from factorstack.errors import DeployError
-from tests.deploy.aws_responses import T0, client, client_error, event, stack, stack_arn
-from tests.deploy.test_stack_state import FakeClock
+from tests.support.aws_answers import T0, event, stack, stack_arn
+from tests.support.clock import FakeClock
+from tests.support.stubbed_aws import stubbed
 
 STACK = "AWS::CloudFormation::Stack"
 DATA = "example-dev-DataStack-1AB2C3"
@@ -93,8 +90,8 @@ DATA_EVENTS = [
 
 
 def test_root_cause_skips_embedded_stack_messages_and_cancellations() -> None:
-    events = [from_api(e, "example-dev") for e in ROOT_EVENTS] + [
-        from_api(e, "example-dev/DataStack") for e in DATA_EVENTS
+    events = [event_from_api(e, "example-dev") for e in ROOT_EVENTS] + [
+        event_from_api(e, "example-dev/DataStack") for e in DATA_EVENTS
     ]
     cause = root_cause(events)
     assert cause is not None
@@ -103,17 +100,17 @@ def test_root_cause_skips_embedded_stack_messages_and_cancellations() -> None:
 
 
 def test_root_cause_falls_back_to_embedded_message_when_that_is_all() -> None:
-    events = [from_api(e, "example-dev") for e in ROOT_EVENTS]
+    events = [event_from_api(e, "example-dev") for e in ROOT_EVENTS]
     cause = root_cause(events)
     assert cause is not None and cause.reason.startswith("Embedded stack")
     assert root_cause([]) is None
 
 
 def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     lines: list[str] = []
-    stream = EventStream(cfn, "example-dev")
-    with Stubber(cfn) as stub:
+    stream = EventStream(aws, "example-dev")
+    with stub:
         # first poll: the stack is running; the nested stack is discovered from root events
         stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS[4:]})
         stub.add_response("describe_stacks", stack("example-dev", "CREATE_IN_PROGRESS"))
@@ -130,7 +127,7 @@ def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
             {"StackName": "NetworkStack-physical"},
         )
         with pytest.raises(DeployError) as failed:
-            wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(), lines.append)
+            wait_for_stack(aws, "example-dev", stream, FakeClock().timing(), lines.append)
         stub.assert_no_pending_responses()
     assert failed.value.exit_code == 1
     message = str(failed.value)
@@ -142,10 +139,10 @@ def test_wait_streams_nested_events_and_reports_the_deep_root_cause() -> None:
 
 
 def test_events_before_the_operation_are_not_shown() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     # the newest event before executing was NetworkStack's, at 20 s
-    stream = EventStream(cfn, "example-dev", {"example-dev": ROOT_EVENTS[3]["EventId"]})
-    with Stubber(cfn) as stub:
+    stream = EventStream(aws, "example-dev", {"example-dev": ROOT_EVENTS[3]["EventId"]})
+    with stub:
         stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS})
         fresh = stream.poll()
     assert [e.status for e in fresh] == [
@@ -158,10 +155,10 @@ def test_events_before_the_operation_are_not_shown() -> None:
 def test_events_are_told_apart_by_id_not_by_any_clock() -> None:
     """AWS's timestamps may be hours behind the local clock: every event after the baseline
     counts, and the baseline is found across pages."""
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     old = event("example-dev", "example-dev", STACK, "UPDATE_COMPLETE", -7200)
-    stream = EventStream(cfn, "example-dev", {"example-dev": old["EventId"]})
-    with Stubber(cfn) as stub:
+    stream = EventStream(aws, "example-dev", {"example-dev": old["EventId"]})
+    with stub:
         stub.add_response(
             "describe_stack_events", {"StackEvents": ROOT_EVENTS[:3], "NextToken": "page2"}
         )
@@ -177,7 +174,7 @@ def test_events_are_told_apart_by_id_not_by_any_clock() -> None:
 
 
 def test_newest_event_ids_note_each_deployed_stack_before_executing() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     nested = {
         "LogicalResourceId": "DataStack",
         "PhysicalResourceId": DATA_ARN,
@@ -185,7 +182,7 @@ def test_newest_event_ids_note_each_deployed_stack_before_executing() -> None:
         "LastUpdatedTimestamp": T0,
         "ResourceStatus": "UPDATE_COMPLETE",
     }
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response(
             "list_stack_resources",
             {"StackResourceSummaries": [nested]},
@@ -198,38 +195,52 @@ def test_newest_event_ids_note_each_deployed_stack_before_executing() -> None:
             "describe_stack_events", {"StackEvents": ROOT_EVENTS}, {"StackName": "example-dev"}
         )
         stub.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": DATA_ARN})
-        baseline = newest_event_ids(cfn, "example-dev")
+        baseline = newest_event_ids(aws, "example-dev")
         stub.assert_no_pending_responses()
     assert baseline == {"example-dev": ROOT_EVENTS[0]["EventId"]}  # DataStack: no events yet
 
 
-def test_success_returns_the_stack_and_throttled_event_polls_are_retried() -> None:
-    cfn = client("cloudformation")
-    stream = EventStream(cfn, "example-dev")
+def test_success_returns_the_stack_with_its_outputs() -> None:
+    aws, stub = stubbed("cloudformation")
+    stream = EventStream(aws, "example-dev")
     done = stack(
         "example-dev",
         "UPDATE_COMPLETE",
         Outputs=[{"OutputKey": "Url", "OutputValue": "http://example"}],
     )
-    with Stubber(cfn) as stub:
-        stub.add_client_error(
-            "describe_stack_events", **client_error("Throttling", "Rate exceeded")
-        )
+    with stub:
+        stub.add_response("describe_stack_events", {"StackEvents": []})
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         stub.add_response("describe_stack_events", {"StackEvents": []})
         stub.add_response("describe_stacks", done)
         stub.add_response("describe_stack_events", {"StackEvents": []})
-        result = wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(), print)
+        result = wait_for_stack(aws, "example-dev", stream, FakeClock().timing(), print)
         stub.assert_no_pending_responses()
-    assert result["Outputs"][0]["OutputKey"] == "Url"
+    assert result.outputs == {"Url": "http://example"}
+
+
+def test_a_replaced_nested_stack_has_no_events_instead_of_failing_the_watch() -> None:
+    aws, stub = stubbed("cloudformation")
+    stream = EventStream(aws, "example-dev")
+    stream.stacks[DATA_ARN] = "example-dev/DataStack"
+    with stub:
+        stub.add_response("describe_stack_events", {"StackEvents": ROOT_EVENTS[3:]})
+        stub.add_client_error(
+            "describe_stack_events",
+            service_error_code="ValidationError",
+            service_message=f"Stack [{DATA_ARN}] does not exist",
+        )
+        fresh = stream.poll()
+        stub.assert_no_pending_responses()
+    assert len(fresh) == len(ROOT_EVENTS[3:])
 
 
 def test_wait_times_out() -> None:
-    cfn = client("cloudformation")
-    stream = EventStream(cfn, "example-dev")
-    with Stubber(cfn) as stub:
+    aws, stub = stubbed("cloudformation")
+    stream = EventStream(aws, "example-dev")
+    with stub:
         for _ in range(3):
             stub.add_response("describe_stack_events", {"StackEvents": []})
             stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         with pytest.raises(DeployError, match="still UPDATE_IN_PROGRESS after 10 s"):
-            wait_for_stack(cfn, "example-dev", stream, FakeClock().timing(timeout=10), print)
+            wait_for_stack(aws, "example-dev", stream, FakeClock().timing(timeout=10), print)

@@ -1,7 +1,8 @@
 """A first create that fails rolls back cleanly (ROLLBACK_COMPLETE): the database is created
 without deletion protection, which a follow-up update turns on once the create succeeded.
 
-AWS-shaped responses: moto never produces rollbacks, nested change sets or stack events.
+AWS-shaped responses (Stubber): moto never produces rollbacks, nested change sets or stack
+events. What the follow-up does, without shapes: test_outcomes.py (fake gateway).
 """
 
 from __future__ import annotations
@@ -14,32 +15,38 @@ import pytest
 from botocore.stub import ANY
 
 from factorstack.deploy.apply import run_apply
-from factorstack.deploy.follow_up import follow_up_parameters, run_follow_up, unexpected_rows
-from factorstack.deploy.plan import (
-    create_first_values,
+from factorstack.deploy.decide.follow_up import (
+    follow_up_parameters,
     follow_up_values,
-    run_plan,
-    stack_parameters,
+    unexpected_rows,
 )
-from factorstack.deploy.review import Row
+from factorstack.deploy.decide.parameters import create_first_values, stack_parameters
+from factorstack.deploy.decide.review import Row
+from factorstack.deploy.decide.stacks import Stack
+from factorstack.deploy.plan import run_plan
 from factorstack.errors import DeployError
-from tests.deploy.aws_responses import (
+from tests.support import deploying
+from tests.support.aws_answers import (
     change_set,
-    change_set_arn,
     client_error,
-    detail,
     event,
     resource_change,
     stack,
     stack_arn,
 )
-from tests.deploy.test_plan_apply import IDENTITY, ROOT_CS, STACK, Stubs, context, record
-from tests.e2e.fixture_build import FixtureProject
+from tests.support.deploying import ROOT_CS, record
+from tests.support.fixture_answers import (
+    BOOTSTRAP,
+    IDENTITY,
+    STACK,
+    stub_account_preflight,
+    stub_image_present,
+)
+from tests.support.fixture_build import FixtureProject
+from tests.support.stubbed_aws import Stubs
 
 PROTECTION = "DatabaseDeletionProtection"
 CREATE_FIRST = {"FactorstackCreateFirstWith": {PROTECTION: "false"}}
-DATA_CS = change_set_arn("example-dev-DataStack-1-fs-dev-x-follow-up", "cccc")
-FOLLOW_UP_CS = change_set_arn("fs-dev-x-follow-up", "dddd")
 
 
 def protected_root() -> dict:
@@ -53,8 +60,8 @@ def protected_root() -> dict:
     }
 
 
-def deployed(*keys: str) -> dict:
-    return {"Parameters": [{"ParameterKey": k, "ParameterValue": "x"} for k in keys]}
+def deployed(*keys: str) -> Stack:
+    return Stack("example-dev", "id", "UPDATE_COMPLETE", parameters=dict.fromkeys(keys, "x"))
 
 
 def test_a_first_create_passes_false_and_follows_up_with_the_environment_value() -> None:
@@ -94,9 +101,9 @@ def test_an_environment_without_protection_needs_no_follow_up() -> None:
 
 
 def test_follow_up_keeps_every_other_parameter() -> None:
-    plan = record(parameter_keys=["DatabaseDeletionProtection", "ImageTag"])
-    plan.follow_up = {PROTECTION: "true"}
-    assert follow_up_parameters(plan) == [
+    assert follow_up_parameters(
+        ["DatabaseDeletionProtection", "ImageTag"], {PROTECTION: "true"}
+    ) == [
         {"ParameterKey": PROTECTION, "ParameterValue": "true"},
         {"ParameterKey": "ImageTag", "UsePreviousValue": True},
     ]
@@ -212,7 +219,7 @@ def test_a_failed_first_create_rolls_back_deleting_the_new_database(
         add("describe_stack_events", {"StackEvents": root_events}, {"StackName": "example-dev"})
         add("describe_stack_events", {"StackEvents": data_events}, {"StackName": data_id})
         add("describe_stack_events", {"StackEvents": web_events}, {"StackName": web_id})
-        ctx, console = context(project, stubs)
+        ctx, console = deploying.context(project.root, stubs.gateway)
         with pytest.raises(DeployError) as failed:
             run_apply(ctx)
         stubs.verify()  # and no follow-up call was made: the stubs hold no more answers
@@ -226,116 +233,9 @@ def test_a_failed_first_create_rolls_back_deleting_the_new_database(
     assert "follow-up" not in shown
 
 
-def stub_follow_up(stubs: Stubs, nested_changes: list[dict]) -> None:
-    add = stubs.cfn_stub.add_response
-    stubs.cfn_stub.add_client_error(
-        "describe_change_set", **client_error("ChangeSetNotFound", "ChangeSet does not exist", 404)
-    )
-    add(
-        "create_change_set",
-        {"Id": FOLLOW_UP_CS},
-        {
-            "StackName": "example-dev",
-            "ChangeSetName": "fs-dev-x-follow-up",
-            "ChangeSetType": "UPDATE",
-            "TemplateURL": "https://b.s3.eu-west-1.amazonaws.com/k",
-            "Description": ANY,
-            "Parameters": [
-                {"ParameterKey": PROTECTION, "ParameterValue": "true"},
-                {"ParameterKey": "ImageTag", "UsePreviousValue": True},
-            ],
-            "Capabilities": ANY,
-            "IncludeNestedStacks": True,
-            "Tags": [{"Key": "app", "Value": "example"}],
-        },
-    )
-    root_change = change_set(
-        "fs-dev-x-follow-up",
-        "example-dev",
-        [resource_change("DataStack", STACK, "Modify", "False", nested=DATA_CS)],
-        cs_id=FOLLOW_UP_CS,
-    )
-    add("describe_change_set", root_change, {"ChangeSetName": FOLLOW_UP_CS})
-    nested = change_set(
-        "example-dev-DataStack-1-fs-dev-x-follow-up",
-        "example-dev-DataStack-1",
-        nested_changes,
-        cs_id=DATA_CS,
-        parent=FOLLOW_UP_CS,
-    )
-    add("describe_change_set", nested, {"ChangeSetName": DATA_CS})
-
-
-def test_the_follow_up_turns_deletion_protection_on_in_place(project: FixtureProject) -> None:
-    plan = record(parameter_keys=[PROTECTION, "ImageTag"])
-    plan.follow_up = {PROTECTION: "true"}
-    created = stack("example-dev", "CREATE_COMPLETE", Tags=[{"Key": "app", "Value": "example"}])
-    root_id = stack_arn("example-dev")
-    with Stubs() as stubs:
-        stub_follow_up(
-            stubs,
-            [
-                resource_change(
-                    "Database",
-                    "AWS::RDS::DBInstance",
-                    "Modify",
-                    "False",
-                    [detail("DeletionProtection", "Never", "Dynamic")],
-                )
-            ],
-        )
-        add = stubs.cfn_stub.add_response
-        add("list_stack_resources", {"StackResourceSummaries": []})
-        before = event(
-            "example-dev", "example-dev", STACK, "CREATE_COMPLETE", 900, physical=root_id
-        )
-        add("describe_stack_events", {"StackEvents": [before]}, {"StackName": "example-dev"})
-        add("execute_change_set", {}, {"ChangeSetName": FOLLOW_UP_CS, "RetainExceptOnCreate": True})
-        done = event("example-dev", "example-dev", STACK, "UPDATE_COMPLETE", 990, physical=root_id)
-        add("describe_stack_events", {"StackEvents": [done, before]})
-        add("describe_stacks", stack("example-dev", "UPDATE_COMPLETE"))
-        add("describe_stack_events", {"StackEvents": [done, before]})
-        ctx, console = context(project, stubs)
-        updated = run_follow_up(ctx, stubs.cfn, "eu-west-1", plan, created["Stacks"][0])
-        stubs.verify()
-    assert updated is not None and updated["StackStatus"] == "UPDATE_COMPLETE"
-    shown = console.export_text()
-    assert "follow-up update of example-dev: DatabaseDeletionProtection=true" in shown
-    assert "follow-up done: DatabaseDeletionProtection=true" in shown
-
-
-def test_a_follow_up_that_would_replace_anything_is_deleted_not_executed(
-    project: FixtureProject,
-) -> None:
-    plan = record(parameter_keys=[PROTECTION, "ImageTag"])
-    plan.follow_up = {PROTECTION: "true"}
-    created = stack("example-dev", "CREATE_COMPLETE", Tags=[{"Key": "app", "Value": "example"}])
-    with Stubs() as stubs:
-        stub_follow_up(
-            stubs,
-            [
-                resource_change(
-                    "Database",
-                    "AWS::RDS::DBInstance",
-                    "Modify",
-                    "True",
-                    [detail("DBName", "Always")],
-                )
-            ],
-        )
-        stubs.cfn_stub.add_response("delete_change_set", {}, {"ChangeSetName": FOLLOW_UP_CS})
-        ctx, _ = context(project, stubs)
-        with pytest.raises(DeployError, match="would do more than set") as refused:
-            run_follow_up(ctx, stubs.cfn, "eu-west-1", plan, created["Stacks"][0])
-        stubs.verify()
-    assert "example-dev/DataStack/Database Modify" in str(refused.value)
-
-
 def test_plan_of_a_new_environment_creates_the_database_unprotected_and_says_so(
     project: FixtureProject,
 ) -> None:
-    from tests.deploy.test_plan_apply import BOOTSTRAP, stub_account_preflight, stub_image_present
-
     creating = change_set(
         "fs-dev-x",
         "example-dev",
@@ -376,7 +276,7 @@ def test_plan_of_a_new_environment_creates_the_database_unprotected_and_says_so(
         )
         add("describe_change_set", creating, {"ChangeSetName": ROOT_CS})
         add("describe_stacks", stack("example-dev", "REVIEW_IN_PROGRESS"))
-        ctx, console = context(project, stubs)
+        ctx, console = deploying.context(project.root, stubs.gateway)
         outcome = run_plan(ctx, [], image_tag="v1")
         stubs.verify()
     assert outcome.record is not None and outcome.record.follow_up == {PROTECTION: "true"}

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
 
-from factorstack.deploy import guard
-from factorstack.deploy.deployed import offline_findings
-from factorstack.deploy.guard import Change, DeployedStack, Link
-from tests.deploy.aws_responses import T0, client, stack, stack_arn
-from tests.templates.helpers import edit_yaml, templates_of
+from factorstack.deploy.decide import guard
+from factorstack.deploy.decide.guard import Change, DeployedStack, Link
+from factorstack.deploy.plan import offline_findings
+from tests.support.aws_answers import T0, stack, stack_arn
+from tests.support.sample import edit_yaml
+from tests.support.stubbed_aws import stubbed
+from tests.support.templates import templates_of
 
 STACK = "AWS::CloudFormation::Stack"
 ROOT_VALUES = {"ImageTag": "v1"}
@@ -340,8 +341,8 @@ def test_offline_findings_read_only_the_parameters_a_change_leads_to() -> None:
     deployed_root["Parameters"]["DbName"]["Default"] = "shop"
     data = _named_database_tree("x")["Data"]
     physical = stack_arn("app-Data-1")
-    cfn = client("cloudformation")
-    with Stubber(cfn) as stub:
+    aws, stub = stubbed("cloudformation")
+    with stub:
         stub.add_response(
             "list_stack_resources",
             {
@@ -370,7 +371,7 @@ def test_offline_findings_read_only_the_parameters_a_change_leads_to() -> None:
             stack("app", "UPDATE_COMPLETE", Parameters=parameters),
             {"StackName": "app"},
         )
-        [finding] = offline_findings(cfn, "app", {"": root, "Data": data})
+        [finding] = offline_findings(aws, "app", {"": root, "Data": data})
         stub.assert_no_pending_responses()
     assert (finding.stack, finding.logical_id) == ("app/Data", "Db")
     assert finding.reasons == [

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from factorstack.build.manifest import AwsTarget
 from factorstack.cli import main
 from factorstack.deploy.local.placeholder_images import publish_placeholders
-from factorstack.deploy.session import AwsTarget
 from factorstack.errors import DeployError
-from tests.conftest import copy_sample
+from tests.support.sample import copy_sample
 
 
 def closed_port() -> int:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
 from factorstack.deploy.package import (
     content_key,
@@ -16,7 +16,8 @@ from factorstack.deploy.package import (
     template_url,
 )
 from factorstack.errors import DeployError, NotReady
-from tests.deploy.aws_responses import client, client_error
+from tests.support.aws_answers import client_error
+from tests.support.stubbed_aws import stubbed
 
 BUCKET = "example-artifacts"
 CHILD = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
@@ -52,10 +53,10 @@ def test_url_shape() -> None:
 
 
 def test_uploads_missing_keys_skips_existing_and_rewrites_urls(folder: Path) -> None:
-    s3 = client("s3")
+    aws, stub = stubbed("s3")
     child_key = content_key(dump_template(CHILD))
     inner_key = content_key(dump_template(GRANDCHILD))
-    with Stubber(s3) as stub:
+    with stub:
         # AStack (a.json): already uploaded by an earlier plan
         stub.add_response(
             "head_object", {"ContentLength": 10}, {"Bucket": BUCKET, "Key": child_key}
@@ -72,7 +73,7 @@ def test_uploads_missing_keys_skips_existing_and_rewrites_urls(folder: Path) -> 
         stub.add_client_error("head_object", **client_error("404", "Not Found", 404))
         stub.add_response("put_object", {}, None)
         lines: list[str] = []
-        packaged = package(s3, BUCKET, "eu-west-1", folder, echo=lines.append)
+        packaged = package(aws, BUCKET, folder, echo=lines.append)
         stub.assert_no_pending_responses()
     # 3 children + the root = 4 files, each uploaded or already there: the counts add up.
     assert lines == ["packaged 3 nested templates and the root: 3 uploaded, 1 already there"]
@@ -90,11 +91,11 @@ def test_uploads_missing_keys_skips_existing_and_rewrites_urls(folder: Path) -> 
 
 
 def test_access_denied_on_upload_is_one_line(folder: Path) -> None:
-    s3 = client("s3")
-    with Stubber(s3) as stub:
+    aws, stub = stubbed("s3")
+    with stub:
         stub.add_client_error("head_object", **client_error("403", "Forbidden", 403))
         with pytest.raises(DeployError) as failed:
-            package(s3, BUCKET, "eu-west-1", folder)
+            package(aws, BUCKET, folder)
     assert failed.value.lines[0].startswith("uploading s3://example-artifacts/templates/")
     assert failed.value.lines[0].endswith(": access denied: Forbidden")
 
@@ -102,7 +103,7 @@ def test_access_denied_on_upload_is_one_line(folder: Path) -> None:
 def test_missing_child_template_names_the_file(folder: Path) -> None:
     (folder / "a.json").unlink()
     with pytest.raises(NotReady, match="a.json: template is missing \\(run `make templates`\\)"):
-        package(client("s3"), BUCKET, "eu-west-1", folder)
+        package(stubbed("s3")[0], BUCKET, folder)
 
 
 def test_packaged_line_counts_add_up() -> None:

@@ -12,26 +12,25 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from factorstack.build.manifest import Build
-from factorstack.deploy.preflight import account_preflight
-from factorstack.deploy.preflight_needs import EngineUse, needs_of
-from factorstack.deploy.preflight_rules import (
+from factorstack.build.manifest import AwsTarget, Build
+from factorstack.deploy.decide.preflight_needs import EngineUse, needs_of
+from factorstack.deploy.decide.preflight_rules import (
     SecretKeys,
     covers,
     keys_of,
     offers,
     secret_key_findings,
 )
-from factorstack.deploy.session import AwsTarget, Clients
+from factorstack.deploy.preflight import account_preflight
 from factorstack.errors import DeployError, NotReady
-from tests.deploy.aws_responses import (
+from tests.support import deploying
+from tests.support.aws_answers import (
     ACCOUNT,
     REGION,
     addresses,
     cache_engine_versions,
     certificate,
     certificate_arn,
-    client,
     client_error,
     db_engine_versions,
     describe_secret,
@@ -41,6 +40,7 @@ from tests.deploy.aws_responses import (
     ssm_arn,
     vpcs,
 )
+from tests.support.stubbed_aws import Stubs
 
 # A value that must never leave the preflight: asserted absent from every output.
 SECRET_VALUE = "sk_live_51DoNotPrintThis"
@@ -162,32 +162,18 @@ class Preflight:
             processes=("web",),
             templates={name: "" for name in templates},
         )
-        self.clients = {service: client(service) for service in self.SERVICES}
-        self.stubs = {service: Stubber(c) for service, c in self.clients.items()}
-        for stub in self.stubs.values():
-            stub.activate()
+        self.all = Stubs().__enter__()  # every client stubbed: an unexpected call fails
+        self.stubs = {
+            service: self.all.stubbers[service.replace("-", "_")] for service in self.SERVICES
+        }
         self.printed: list[str] = []
 
     def __getattr__(self, service: str) -> Stubber:
         return self.stubs[service.replace("_", "-")]
 
     def run(self, new_stack: bool = False) -> list[str]:
-        clients = Clients(
-            cloudformation=None,
-            s3=None,
-            sts=None,
-            region=REGION,
-            ssm=self.clients["ssm"],
-            secretsmanager=self.clients["secretsmanager"],
-            acm=self.clients["acm"],
-            rds=self.clients["rds"],
-            elasticache=self.clients["elasticache"],
-            ec2=self.clients["ec2"],
-            service_quotas=self.clients["service-quotas"],
-        )
-        account_preflight(clients, self.build, new_stack, self.printed.append)
-        for stub in self.stubs.values():
-            stub.assert_no_pending_responses()
+        account_preflight(self.all.gateway(), self.build, new_stack, self.printed.append)
+        self.all.verify()
         return self.printed
 
 
@@ -596,15 +582,8 @@ def test_plan_stops_before_uploading_or_creating_a_change_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from factorstack.deploy.plan import run_plan
-    from tests.deploy.test_plan_apply import (
-        BOOTSTRAP,
-        DEPLOYED,
-        IDENTITY,
-        Stubs,
-        context,
-        stub_image_present,
-    )
-    from tests.e2e.fixture_build import FixtureProject
+    from tests.support.fixture_answers import BOOTSTRAP, DEPLOYED, IDENTITY, stub_image_present
+    from tests.support.fixture_build import FixtureProject
 
     monkeypatch.delenv("IMAGE_TAG", raising=False)
     project = FixtureProject(tmp_path / "repo")
@@ -620,7 +599,7 @@ def test_plan_stops_before_uploading_or_creating_a_change_set(
             db_engine_versions("mysql", "8.0.44"),
             {"Engine": "mysql"},
         )
-        ctx, _ = context(project, stubs)
+        ctx, _ = deploying.context(project.root, stubs.gateway)
         with pytest.raises(NotReady) as refused:  # S3 and create_change_set have no answers
             run_plan(ctx, [])
         stubs.verify()

@@ -5,18 +5,20 @@ from __future__ import annotations
 import copy
 
 import pytest
-from botocore.stub import Stubber
 
-from factorstack.deploy import guard
-from factorstack.deploy.review import markdown, review_change_set, walk
+from factorstack.deploy.aws.change_sets import change_set_from_api
+from factorstack.deploy.decide import guard
+from factorstack.deploy.decide.review import walk
+from factorstack.deploy.flow import review_change_set
+from factorstack.deploy.present.review import markdown
 from factorstack.errors import EXIT_GUARD, GuardRefusal
-from tests.deploy.aws_responses import (
+from tests.support.aws_answers import (
     change_set,
     change_set_arn,
-    client,
     detail,
     resource_change,
 )
+from tests.support.stubbed_aws import stubbed
 
 STACK = "AWS::CloudFormation::Stack"
 NESTED_DATA = change_set_arn("example-dev-DataStack-1AB2C3-fs-dev", "bbbb")
@@ -74,13 +76,13 @@ WEB = change_set(
 
 
 def reviewed():
-    cfn = client("cloudformation")
-    with Stubber(cfn) as stub:
+    aws, stub = stubbed("cloudformation")
+    with stub:
         stub.add_response(
             "describe_change_set", copy.deepcopy(DATA), {"ChangeSetName": NESTED_DATA}
         )
         stub.add_response("describe_change_set", copy.deepcopy(WEB), {"ChangeSetName": NESTED_WEB})
-        review = review_change_set(cfn, copy.deepcopy(ROOT), "eu-west-1")
+        review = review_change_set(aws, change_set_from_api([copy.deepcopy(ROOT)]))
         stub.assert_no_pending_responses()
     return review
 
@@ -149,7 +151,9 @@ def test_removing_the_database_is_refused() -> None:
         "example-dev",
         [resource_change("Database", "AWS::RDS::DBInstance", "Remove")],
     )
-    review = walk(root, lambda _id: pytest.fail("no nested change sets here"), "eu-west-1")
+    review = walk(
+        change_set_from_api([root]), lambda _id: pytest.fail("no nested here"), "eu-west-1"
+    )
     with pytest.raises(GuardRefusal, match="removed"):
         guard.enforce(guard.judge(guard.findings_from_rows(review.rows), []), print)
 

@@ -12,23 +12,21 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from rich.console import Console
 
-from factorstack.deploy.bootstrap import run_bootstrap
-from factorstack.deploy.context import Context
-from factorstack.deploy.service_roles import (
+from factorstack.deploy.aws.gateway import Gateway
+from factorstack.deploy.aws.roles import create_answer
+from factorstack.deploy.bootstrap import ensure_service_linked_roles, run_bootstrap
+from factorstack.deploy.decide.service_roles import (
     SERVICE_LINKED_ROLES,
-    CreateFailure,
     Outcome,
+    RoleAnswer,
     ServiceRole,
-    create_failure,
-    ensure_service_linked_roles,
 )
-from factorstack.deploy.session import Clients
 from factorstack.errors import EXIT_FAILURE, DeployError
-from tests.deploy.aws_responses import ACCOUNT, REGION, T0, client, client_error
-from tests.deploy.test_stack_state import FakeClock
-from tests.e2e.fixture_build import FixtureProject
+from tests.support import deploying
+from tests.support.aws_answers import ACCOUNT, T0, client_error
+from tests.support.fixture_build import FixtureProject
+from tests.support.stubbed_aws import Stubs, stubbed
 
 TAKEN = "Service role name {} has been taken in this account, please try a different suffix."
 ECS, AUTOSCALING, ELASTICACHE, RDS = SERVICE_LINKED_ROLES
@@ -87,7 +85,7 @@ def denied_create(role: ServiceRole) -> str:
     )
 
 
-def run(iam: Any, stub: Stubber) -> tuple[dict[str, Outcome], list[str]]:
+def run(iam: Gateway, stub: Stubber) -> tuple[dict[str, Outcome], list[str]]:
     lines: list[str] = []
     with stub:
         outcomes = ensure_service_linked_roles(iam, lines.append)
@@ -108,8 +106,7 @@ def test_the_four_roles_and_their_service_principals() -> None:
 
 
 def test_all_missing_are_created_with_their_service_names() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     for role in SERVICE_LINKED_ROLES:
         role_missing(stub, role)
         role_created(stub, role)
@@ -125,8 +122,7 @@ def test_all_missing_are_created_with_their_service_names() -> None:
 
 
 def test_roles_that_exist_cost_no_create_call() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     for role in SERVICE_LINKED_ROLES:
         role_present(stub, role)  # a create call would find no stubbed response and fail
     outcomes, lines = run(iam, stub)
@@ -136,8 +132,7 @@ def test_roles_that_exist_cost_no_create_call() -> None:
 
 def test_losing_the_create_race_is_success() -> None:
     """Another run created the role between GetRole and CreateServiceLinkedRole."""
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     role_missing(stub, ECS)
     create_refused(stub, ECS, "InvalidInput", TAKEN.format(ECS.role_name), 400)
     for role in (AUTOSCALING, ELASTICACHE, RDS):
@@ -148,8 +143,7 @@ def test_losing_the_create_race_is_success() -> None:
 
 
 def test_only_the_missing_role_is_created() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     for role in (ECS, AUTOSCALING, ELASTICACHE):
         role_present(stub, role)
     role_missing(stub, RDS)
@@ -160,8 +154,7 @@ def test_only_the_missing_role_is_created() -> None:
 
 
 def test_access_denied_on_create_names_the_permission() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     role_missing(stub, ECS)
     create_refused(stub, ECS, "AccessDenied", denied_create(ECS), 403)
     with stub, pytest.raises(DeployError) as refused:
@@ -178,8 +171,7 @@ def test_access_denied_on_create_names_the_permission() -> None:
 
 
 def test_access_denied_on_get_role_names_the_permission() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     stub.add_client_error(
         "get_role",
         expected_params={"RoleName": ECS.role_name},
@@ -190,8 +182,7 @@ def test_access_denied_on_get_role_names_the_permission() -> None:
 
 
 def test_any_other_create_error_is_one_aws_line_not_success() -> None:
-    iam = client("iam")
-    stub = Stubber(iam)
+    iam, stub = stubbed("iam")
     role_missing(stub, ECS)
     message = "Custom suffix is not allowed for ecs.amazonaws.com"
     create_refused(stub, ECS, "InvalidInput", message, 400)
@@ -206,19 +197,20 @@ def test_any_other_create_error_is_one_aws_line_not_success() -> None:
 @pytest.mark.parametrize(
     ("code", "message", "meaning"),
     [
-        ("InvalidInput", TAKEN.format("AWSServiceRoleForRDS"), CreateFailure.ROLE_EXISTS),
-        ("InvalidInput", TAKEN.format("X").upper(), CreateFailure.ROLE_EXISTS),
-        ("EntityAlreadyExists", "Role with name X already exists.", CreateFailure.ROLE_EXISTS),
-        ("InvalidInput", "Custom suffix is not allowed for rds.amazonaws.com", CreateFailure.OTHER),
-        ("AccessDenied", "User: ci is not authorized", CreateFailure.DENIED),
-        ("AccessDeniedException", "", CreateFailure.DENIED),
-        ("LimitExceeded", "Cannot exceed quota for RolesPerAccount: 1000", CreateFailure.OTHER),
-        ("ServiceFailure", "", CreateFailure.OTHER),
-        ("NoSuchEntity", "has been taken in this account", CreateFailure.OTHER),
+        ("InvalidInput", TAKEN.format("AWSServiceRoleForRDS"), RoleAnswer.FOUND),
+        ("InvalidInput", TAKEN.format("X").upper(), RoleAnswer.FOUND),
+        ("EntityAlreadyExists", "Role with name X already exists.", RoleAnswer.FOUND),
+        ("InvalidInput", "Custom suffix is not allowed for rds.amazonaws.com", None),
+        ("AccessDenied", "User: ci is not authorized", RoleAnswer.DENIED),
+        ("AccessDeniedException", "", RoleAnswer.DENIED),
+        ("LimitExceeded", "Cannot exceed quota for RolesPerAccount: 1000", None),
+        ("ServiceFailure", "", None),
+        ("NoSuchEntity", "has been taken in this account", None),
     ],
 )
-def test_what_a_create_error_means(code: str, message: str, meaning: CreateFailure) -> None:
-    assert create_failure(code, message) is meaning
+def test_what_a_create_error_means(code: str, message: str, meaning: RoleAnswer | None) -> None:
+    """None: a real failure, reported as one AWS line."""
+    assert create_answer(code, message) is meaning
 
 
 # --- through run_bootstrap: the roles come first, before any CloudFormation call ---
@@ -235,32 +227,14 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixtureProject:
 def test_bootstrap_stops_before_its_change_set_when_the_role_cannot_be_created(
     project: FixtureProject,
 ) -> None:
-    cfn, s3, sts, iam = client("cloudformation"), client("s3"), client("sts"), client("iam")
-    stubs = [Stubber(cfn), Stubber(s3), Stubber(sts), Stubber(iam)]
-    _, _, sts_stub, iam_stub = stubs
     identity = {"UserId": "AIDA", "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/ci"}
-    sts_stub.add_response("get_caller_identity", identity)
-    role_missing(iam_stub, ECS)
-    create_refused(iam_stub, ECS, "AccessDenied", denied_create(ECS), 403)
-    clients = Clients(cloudformation=cfn, s3=s3, sts=sts, region=REGION, iam=iam)
-    clock = FakeClock()
-    ctx = Context(
-        root=project.root,
-        environment="dev",
-        console=Console(record=True, width=200),
-        timing=clock.timing(),
-        change_set_timing=clock.timing(),
-        clients_for=lambda _target: clients,
-    )
-    for stub in stubs:
-        stub.activate()
-    try:
+    with Stubs() as stubs:
+        stubs.sts_stub.add_response("get_caller_identity", identity)
+        role_missing(stubs.iam_stub, ECS)
+        create_refused(stubs.iam_stub, ECS, "AccessDenied", denied_create(ECS), 403)
+        ctx, _ = deploying.context(project.root, stubs.gateway)
         # No CloudFormation response is stubbed: reaching the change set would fail differently.
         with pytest.raises(DeployError, match="needs iam:CreateServiceLinkedRole") as refused:
             run_bootstrap(ctx)
-    finally:
-        for stub in stubs:
-            stub.deactivate()
+        stubs.verify()
     assert refused.value.exit_code == EXIT_FAILURE
-    for stub in stubs:
-        stub.assert_no_pending_responses()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.retries.standard import ThrottledRetryableChecker
 from botocore.stub import ANY, Stubber
 
-from factorstack.deploy.session import (
-    AwsTarget,
+from factorstack.build.manifest import AwsTarget
+from factorstack.deploy.aws.session import (
+    RETRY_CONFIG,
+    THROTTLE_CODES,
     assume_role,
     aws_errors,
-    check_account,
     open_clients,
     translate,
 )
 from factorstack.errors import DeployError
-from tests.deploy.aws_responses import client, client_error
+from tests.support.aws_answers import client, client_error
+from tests.support.stubbed_aws import stubbed
 
 
 def error(code: str, message: str) -> ClientError:
@@ -61,16 +66,16 @@ def test_aws_errors_wraps_botocore_failures() -> None:
 
 
 def test_wrong_account_is_refused() -> None:
-    sts = client("sts")
+    aws, stub = stubbed("sts")
     identity = {
         "UserId": "AIDA",
         "Account": "999999999999",
         "Arn": "arn:aws:iam::999999999999:user/x",
     }
-    with Stubber(sts) as stub:
+    with stub:
         stub.add_response("get_caller_identity", identity)
         with pytest.raises(DeployError) as refused:
-            check_account(sts, "123456789012")
+            aws.check_account("123456789012")
     assert refused.value.lines == [
         "wrong AWS account: credentials are for 999999999999, the environment deploys to "
         "123456789012 (switch AWS_PROFILE or fix `account` in the environment file)"
@@ -78,13 +83,13 @@ def test_wrong_account_is_refused() -> None:
 
 
 def test_expired_token_on_the_account_check() -> None:
-    sts = client("sts")
-    with Stubber(sts) as stub:
+    aws, stub = stubbed("sts")
+    with stub:
         stub.add_client_error(
             "get_caller_identity", **client_error("ExpiredToken", "The token is expired", 403)
         )
         with pytest.raises(DeployError, match="credentials have expired"):
-            check_account(sts, "123456789012")
+            aws.check_account("123456789012")
 
 
 def test_clients_use_standard_retries_the_region_and_aws_endpoint_url(
@@ -97,6 +102,7 @@ def test_clients_use_standard_retries_the_region_and_aws_endpoint_url(
     clients = open_clients(AwsTarget(account="123456789012", region="eu-west-1"))
     config = clients.cloudformation.meta.config
     assert config.retries["mode"] == "standard"
+    assert clients.iam.meta.config.retries == RETRY_CONFIG.retries  # every client, not some
     assert clients.cloudformation.meta.region_name == "eu-west-1"
     assert clients.s3.meta.endpoint_url == "http://127.0.0.1:4999"
 
@@ -143,3 +149,14 @@ def test_role_that_cannot_be_assumed_is_one_line() -> None:
         "assuming role arn:aws:iam::1:role/x: access denied: "
         "not authorized to perform sts:AssumeRole"
     ]
+
+
+def test_throttling_is_retried_by_the_clients_and_only_by_them() -> None:
+    """The one throttling mechanism: botocore's standard retry mode treats every code that
+    `translate` calls throttling as retryable, so a throttled call is retried (with backoff)
+    before deploy sees it; what deploy sees is a failure, said in one line."""
+    checker = ThrottledRetryableChecker()
+    for code in THROTTLE_CODES:
+        assert checker.is_retryable(SimpleNamespace(get_error_code=lambda code=code: code))
+    assert RETRY_CONFIG.retries["mode"] == "standard"
+    assert RETRY_CONFIG.retries["total_max_attempts"] > 3  # more patient than botocore's default

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from factorstack import build, errors, model
 from factorstack.build import manifest
-from factorstack.deploy import bootstrap_stack, commands, guard, images, package, plan
+from factorstack.deploy import commands, package, plan
+from factorstack.deploy.decide import guard, images, parameters
 from factorstack.stacks import bootstrap as bootstrap_template
 from factorstack.stacks import common, root
 
 
 def test_deploy_imports_the_names_the_build_writes() -> None:
-    assert bootstrap_stack.BUCKET_OUTPUT is bootstrap_template.BUCKET_OUTPUT
+    assert plan.BUCKET_OUTPUT is bootstrap_template.BUCKET_OUTPUT
     assert manifest.MANIFEST_FILE is build.MANIFEST_FILE
     assert manifest.ROOT_FILE is root.ROOT_FILE
     assert plan.ROOT_FILE is root.ROOT_FILE
-    assert plan.CREATE_FIRST_WITH is common.CREATE_FIRST_WITH
+    assert parameters.CREATE_FIRST_WITH is common.CREATE_FIRST_WITH
     assert manifest.sha256 is build.sha256 and package.sha256 is build.sha256
     assert images.repository_name is model.repository_name
     assert commands.EXIT_CODES_HELP is errors.EXIT_CODES_HELP

@@ -1,29 +1,16 @@
-"""CREATE or UPDATE from the stack's status, and what plan does with stuck stacks (Stubber)."""
+"""CREATE or UPDATE from the stack's status, and what plan does with stuck stacks (Stubber on
+the gateway's CloudFormation client)."""
 
 from __future__ import annotations
 
 import pytest
-from botocore.stub import Stubber
 
-from factorstack.deploy.stack_state import Action, Timing, decide, prepare_stack
+from factorstack.deploy.decide.stacks import Action, decide
+from factorstack.deploy.flow import prepare_stack
 from factorstack.errors import DeployError
-from tests.deploy.aws_responses import client, client_error, stack
-
-
-class FakeClock:
-    """A clock that advances only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def timing(self, timeout: float = 60.0, poll: float = 5.0) -> Timing:
-        return Timing(timeout=timeout, poll=poll, sleep=self.sleep, clock=lambda: self.now)
-
+from tests.support.aws_answers import client_error, stack
+from tests.support.clock import FakeClock
+from tests.support.stubbed_aws import stubbed
 
 MISSING = client_error("ValidationError", "Stack with id example-dev does not exist")
 
@@ -57,70 +44,72 @@ def test_update_rollback_failed_explains_continue_update_rollback() -> None:
 
 
 def test_absent_stack_is_created() -> None:
-    cfn = client("cloudformation")
-    with Stubber(cfn) as stub:
+    aws, stub = stubbed("cloudformation")
+    with stub:
         stub.add_client_error("describe_stacks", **MISSING)
-        assert prepare_stack(cfn, "example-dev", FakeClock().timing(), print) == ("CREATE", None)
+        assert prepare_stack(aws, "example-dev", FakeClock().timing(), print) == ("CREATE", None)
         stub.assert_no_pending_responses()
 
 
 def test_rollback_complete_is_deleted_then_created() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     lines: list[str] = []
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response("describe_stacks", stack("example-dev", "ROLLBACK_COMPLETE"))
         stub.add_response("delete_stack", {}, {"StackName": "example-dev"})
         stub.add_response("describe_stacks", stack("example-dev", "DELETE_IN_PROGRESS"))
         stub.add_client_error("describe_stacks", **MISSING)
-        kind, current = prepare_stack(cfn, "example-dev", FakeClock().timing(), lines.append)
+        kind, current = prepare_stack(aws, "example-dev", FakeClock().timing(), lines.append)
         stub.assert_no_pending_responses()
     assert (kind, current) == ("CREATE", None)
     assert any("ROLLBACK_COMPLETE" in line and "deleting it" in line for line in lines)
 
 
 def test_stack_in_progress_is_waited_for_then_updated() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     clock = FakeClock()
-    with Stubber(cfn) as stub:
+    with stub:
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         stub.add_response(
             "describe_stacks", stack("example-dev", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         )
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_COMPLETE"))
-        kind, current = prepare_stack(cfn, "example-dev", clock.timing(), print)
+        kind, current = prepare_stack(aws, "example-dev", clock.timing(), print)
         stub.assert_no_pending_responses()
     assert kind == "UPDATE" and current is not None
     assert clock.sleeps == [5.0, 5.0]
 
 
 def test_stack_in_progress_too_long_is_refused() -> None:
-    cfn = client("cloudformation")
+    aws, stub = stubbed("cloudformation")
     clock = FakeClock()
-    with Stubber(cfn) as stub:
+    with stub:
         for _ in range(4):
             stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         with pytest.raises(DeployError, match="still UPDATE_IN_PROGRESS after 10 s"):
-            prepare_stack(cfn, "example-dev", clock.timing(timeout=10, poll=5), print)
+            prepare_stack(aws, "example-dev", clock.timing(timeout=10, poll=5), print)
 
 
 def test_update_rollback_failed_is_refused() -> None:
-    cfn = client("cloudformation")
-    with Stubber(cfn) as stub:
+    aws, stub = stubbed("cloudformation")
+    with stub:
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_ROLLBACK_FAILED"))
         with pytest.raises(DeployError) as refused:
-            prepare_stack(cfn, "example-dev", FakeClock().timing(), print)
+            prepare_stack(aws, "example-dev", FakeClock().timing(), print)
     assert refused.value.exit_code == 1
     assert "continue-update-rollback" in str(refused.value)
 
 
-def test_throttled_poll_is_asked_again() -> None:
-    cfn = client("cloudformation")
-    clock = FakeClock()
-    with Stubber(cfn) as stub:
+def test_a_poll_still_throttled_after_the_clients_retries_is_one_line() -> None:
+    """The clients retry throttling themselves (standard mode); what reaches the poll loop is a
+    failure like any other, not a status to poll again."""
+    aws, stub = stubbed("cloudformation")
+    with stub:
         stub.add_response("describe_stacks", stack("example-dev", "UPDATE_IN_PROGRESS"))
         stub.add_client_error("describe_stacks", **client_error("Throttling", "Rate exceeded"))
-        stub.add_response("describe_stacks", stack("example-dev", "UPDATE_COMPLETE"))
-        kind, _ = prepare_stack(cfn, "example-dev", clock.timing(), print)
-        stub.assert_no_pending_responses()
-    assert kind == "UPDATE"
+        with pytest.raises(DeployError) as failed:
+            prepare_stack(aws, "example-dev", FakeClock().timing(), print)
+    assert failed.value.lines == [
+        "describing stack example-dev: AWS kept throttling requests; try again in a minute"
+    ]

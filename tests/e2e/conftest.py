@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from factorstack.deploy.local.server import LocalAws
-from tests.e2e.fixture_build import REGION, FixtureProject
+from tests.support.fixture_build import REGION, FixtureProject
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,11 @@ from rich.console import Console
 
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
-from factorstack.deploy.context import Context
+from factorstack.deploy.context import Context, Timing
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
-from factorstack.deploy.stack_state import Timing
 from factorstack.errors import EXIT_GUARD, DeployError, GuardRefusal, NotReady
-from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
+from tests.support.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 FAST = Timing(timeout=30.0, poll=0.05)
 
@@ -71,7 +70,7 @@ def test_bootstrap_creates_bucket_and_repositories(local_aws: LocalAws, project:
     project.write()
     ctx, console = context(project)
     stack = run_bootstrap(ctx)
-    assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack is not None and stack.status == "CREATE_COMPLETE"
     bucket = bucket_name()
     boto3.client("s3", region_name=REGION).head_bucket(Bucket=bucket)  # moto keeps no settings
     ecr = boto3.client("ecr", region_name=REGION)
@@ -108,8 +107,8 @@ def test_plan_and_apply_from_nothing_then_no_changes(local_aws: LocalAws, projec
     assert "| example-dev | DataStack |" in (project.folder / "changeset.md").read_text()
 
     stack = run_apply(ctx)
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert stack.status == "CREATE_COMPLETE"
+    outputs = stack.outputs
     assert outputs["VpcId"].startswith("vpc-")  # passed through Fn::GetAtt NetworkStack.Outputs
     assert "task-definition/example-dev-web" in outputs["TaskDefinition"]
     for logical_id in ("NetworkStack", "DataStack", "WebStack"):

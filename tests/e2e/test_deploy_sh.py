@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 
 from factorstack.deploy.local.server import LocalAws
-from tests.e2e.fixture_build import REGION, FixtureProject, publish_fixture_images
+from tests.support.fixture_build import REGION, FixtureProject, publish_fixture_images
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,9 +17,8 @@ from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.errors import EXIT_GUARD, GuardRefusal
-from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context
-from tests.templates.helpers import edit_yaml
+from tests.support.fixture_build import ACCOUNT, REGION, dev_context
+from tests.support.sample import copy_sample, edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 

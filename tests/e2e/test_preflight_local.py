@@ -14,9 +14,8 @@ from factorstack.cli import main
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
-from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, seed_app
-from tests.templates.helpers import edit_yaml
+from tests.support.fixture_build import ACCOUNT, REGION, dev_context, seed_app
+from tests.support.sample import copy_sample, edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 

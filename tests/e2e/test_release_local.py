@@ -18,9 +18,8 @@ from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.deploy.release import run_release
 from factorstack.errors import DeployError, NotReady, UsageError
-from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context, publish_image, seed_app
-from tests.templates.helpers import edit_yaml
+from tests.support.fixture_build import ACCOUNT, REGION, dev_context, publish_image, seed_app
+from tests.support.sample import copy_sample, edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 

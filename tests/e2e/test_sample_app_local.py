@@ -12,20 +12,19 @@ from factorstack.build import build
 from factorstack.cli import main
 from factorstack.deploy.apply import run_apply
 from factorstack.deploy.bootstrap import run_bootstrap
-from factorstack.deploy.bootstrap_stack import outputs_of
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
-from tests.conftest import copy_sample
-from tests.e2e.fixture_build import ACCOUNT, REGION, dev_context
-from tests.templates.helpers import edit_yaml
+from tests.support.fixture_build import ACCOUNT, REGION, dev_context
+from tests.support.sample import copy_sample, edit_yaml
 
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 
 STACK = "AWS::CloudFormation::Stack"
-NESTED = {  # the 7 nested stacks of the sample app
+NESTED = {  # the 8 nested stacks of the sample app
     "NetworkStack",
     "DataStack",
     "ClusterStack",
+    "ReleaseStack",
     "WebStack",
     "WorkerStack",
     "SchedulerStack",
@@ -59,8 +58,8 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     assert {row.action for row in nested} == {"Add"}
 
     stack = run_apply(dev_context(root))
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    outputs = outputs_of(stack)
+    assert stack.status == "CREATE_COMPLETE"
+    outputs = stack.outputs
     assert outputs.get("AppUrl")
     assert outputs["WebServiceName"] == "web"
     assert outputs["ImageTag"] == "v1"

@@ -6,10 +6,9 @@ import boto3
 from rich.console import Console
 
 from factorstack.deploy.bootstrap import run_bootstrap
-from factorstack.deploy.context import Context
+from factorstack.deploy.context import Context, Timing
 from factorstack.deploy.local.server import LocalAws
-from factorstack.deploy.stack_state import Timing
-from tests.e2e.fixture_build import REGION, FixtureProject
+from tests.support.fixture_build import REGION, FixtureProject
 
 FAST = Timing(timeout=30.0, poll=0.05)
 ROLES = {
@@ -48,7 +47,7 @@ def test_bootstrap_leaves_the_roles_and_a_second_bootstrap_creates_nothing(
 ) -> None:
     iam = boto3.client("iam", region_name=REGION)
     stack, first = bootstrap(project)
-    assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack is not None and stack.status == "CREATE_COMPLETE"
     for name, service in ROLES.items():
         role = iam.get_role(RoleName=name)["Role"]
         assert role["Path"] == f"/aws-service-role/{service}/"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.release.tools import tool
+from tests.support.tools import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -213,7 +213,9 @@ def is_root(user: str) -> bool:
 # --- web -----------------------------------------------------------------------------------------
 
 
-def test_web_start_script_runs_migrations_then_execs_apache():
+def test_web_start_script_caches_then_execs_apache_and_never_migrates():
+    """With 2-10 web tasks, migrating at start would run them concurrently on every deploy and
+    scale-out; app.yaml's release phase runs them once per deploy instead."""
     dockerfile = DOCKER / "apache" / "Dockerfile"
     copies = {a.split()[-2]: a.split()[-1] for a in arguments_of(dockerfile, "COPY")}
     start_in_image = copies["docker/apache/start.sh"]
@@ -231,9 +233,11 @@ def test_web_start_script_runs_migrations_then_execs_apache():
     position = {line: number for number, line in enumerate(lines)}
     config = position["php artisan config:cache"]
     routes = position["php artisan route:cache"]
-    migrate = position["php artisan migrate --force"]
+    assert not any("migrate" in line for line in lines)
     apache = next(n for n, line in enumerate(lines) if line.startswith("exec apache2-foreground"))
-    assert max(config, routes) < migrate < apache == len(lines) - 1
+    assert max(config, routes) < apache == len(lines) - 1
+    app = yaml.safe_load((ROOT / "app.yaml").read_text())
+    assert app["release"] == {"process": "web", "command": ["php", "artisan", "migrate", "--force"]}
 
 
 def test_web_start_script_is_executable_and_shellcheck_clean():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.templates.helpers import edit_yaml, resources_of_type, templates_of
+from tests.support.sample import edit_yaml
+from tests.support.templates import resources_of_type, templates_of
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.templates.helpers import edit_yaml, templates_of
+from tests.support.sample import edit_yaml
+from tests.support.templates import templates_of
 
 
 def differences(left: Any, right: Any, path: str = "") -> set[str]:
@@ -75,6 +76,7 @@ def test_an_environment_with_the_same_values_gets_the_same_templates(sample_root
                     ("cluster.json", "WorkerLogGroup"),
                     ("cluster.json", "SchedulerLogGroup"),
                     ("network.json", "FlowLogsLogGroup"),
+                    ("release-phase.json", "ReleaseRunnerLogGroup"),
                 ]
             },
         ),
@@ -84,6 +86,10 @@ def test_an_environment_with_the_same_values_gets_the_same_templates(sample_root
                 f"process-{p}.json/Resources/{p.capitalize()}TaskDefinition/Properties/"
                 "ContainerDefinitions/0/Environment/5/Value"
                 for p in ("web", "worker", "scheduler")
+            }
+            | {
+                "release-phase.json/Resources/ReleaseTaskDefinition/Properties/"
+                "ContainerDefinitions/0/Environment/5/Value"
             },
         ),
     ],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.templates.helpers import resources_of_type, templates_of
+from tests.support.templates import resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 PROCESSES = ["web", "worker", "scheduler"]

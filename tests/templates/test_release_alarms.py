@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.templates.helpers import edit_yaml, resources_of_type, templates_of
+from tests.support.sample import edit_yaml
+from tests.support.templates import resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 

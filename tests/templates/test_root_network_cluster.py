@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.templates.helpers import resources_of_type, templates_of
+from tests.support.templates import resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -246,7 +246,7 @@ def test_load_balancer_may_only_reach_the_tasks_on_their_port():
 
 def test_app_url_is_the_domain_when_the_environment_names_one(sample_root):
     from factorstack.build import build
-    from tests.templates.helpers import edit_yaml
+    from tests.support.sample import edit_yaml
 
     outputs = templates_of(sample_root, "dev")["cluster.json"]["Outputs"]
     assert outputs["AppUrl"]["Value"] == {"Fn::Sub": "http://${LoadBalancer.DNSName}"}

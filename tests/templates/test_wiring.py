@@ -10,7 +10,7 @@ import pytest
 from troposphere import Parameter
 
 from factorstack.stacks.wiring import ChildStack, Handle
-from tests.templates.helpers import resources_of_type, templates_of
+from tests.support.templates import resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 

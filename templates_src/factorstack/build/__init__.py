@@ -23,7 +23,7 @@ from factorstack import limits
 from factorstack.build.manifest import BOOTSTRAP_FILE, BUILD_DIR, MANIFEST_FILE, sha256
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
-from factorstack.lint import lint_templates, own_rules_id
+from factorstack.lint import LintFinding, lint_templates, own_rules_id
 from factorstack.release_record import read_release
 from factorstack.stacks.bootstrap import create_template as bootstrap_template
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
@@ -122,9 +122,10 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((folder / MANIFEST_FILE).read_text())
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def linter_id() -> str:
@@ -183,6 +184,49 @@ def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
         temporary.replace(folder / MANIFEST_FILE)
 
 
+def _stage(staging: Path, pending: list[EnvironmentBuild]) -> list[Path]:
+    """Write each changed environment under staging; the files to lint (root always, as it
+    names the others)."""
+    to_lint: list[Path] = []
+    for env in pending:
+        folder = staging / env.name
+        _write_set(folder, env)
+        names = set(env.changed) | {ROOT_FILE}
+        to_lint.extend(folder / name for name in sorted(names))
+    return to_lint
+
+
+def _keep_rejected(staging: Path, rejected: Path, findings: list[LintFinding]) -> BuildError:
+    """Move the staged templates to build/rejected for a look; return the error naming them."""
+    shutil.rmtree(rejected, ignore_errors=True)
+    staging.rename(rejected)
+    shown = os.path.relpath(rejected)
+    lines = [str(f).replace(str(staging), shown) for f in findings]
+    return BuildError(
+        *lines,
+        f"cfn-lint: {len(findings)} finding(s); build/ENV left unchanged "
+        f"(the rejected templates are in {shown})",
+    )
+
+
+def _write_changed(out: Path, pending: list[EnvironmentBuild], lint: bool, lint_jobs: int) -> int:
+    """Stage, lint and swap in the changed environments, all or none; how many files linted."""
+    out.mkdir(exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        to_lint = _stage(staging, pending)
+        regions = [e.loaded.model.region for e in pending]
+        findings = lint_templates(to_lint, regions, jobs=lint_jobs) if lint else []
+        if findings:
+            raise _keep_rejected(staging, out / REJECTED_DIR, findings)
+        for env in pending:
+            _swap_in(staging / env.name, out / env.name)
+        shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
+        return len(to_lint) if lint else 0
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def build(
     root: Path, only: list[str] | None = None, lint: bool = True, lint_jobs: int = 1
 ) -> BuildReport:
@@ -196,39 +240,8 @@ def build(
     pending = [env for env in envs if env.changed]
     for env in pending:
         env.linted_by = linted_by
-    if not pending:
-        for env in envs:
+    linted = _write_changed(out, pending, lint, lint_jobs) if pending else 0
+    for env in envs:
+        if env not in pending:
             _refresh_manifest(out / env.name, env)
-        return BuildReport(envs, 0)
-
-    out.mkdir(exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        to_lint: list[Path] = []
-        for env in pending:
-            folder = staging / env.name
-            _write_set(folder, env)
-            names = set(env.changed) | {ROOT_FILE}
-            to_lint.extend(folder / name for name in sorted(names))
-        regions = [e.loaded.model.region for e in pending]
-        findings = lint_templates(to_lint, regions, jobs=lint_jobs) if lint else []
-        if findings:
-            rejected = out / REJECTED_DIR
-            shutil.rmtree(rejected, ignore_errors=True)
-            staging.rename(rejected)
-            shown = os.path.relpath(rejected)
-            lines = [str(f).replace(str(staging), shown) for f in findings]
-            raise BuildError(
-                *lines,
-                f"cfn-lint: {len(findings)} finding(s); build/ENV left unchanged "
-                f"(the rejected templates are in {shown})",
-            )
-        for env in pending:
-            _swap_in(staging / env.name, out / env.name)
-        for env in envs:
-            if env not in pending:
-                _refresh_manifest(out / env.name, env)
-        shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
-        return BuildReport(envs, len(to_lint) if lint else 0)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return BuildReport(envs, linted)

@@ -9,6 +9,8 @@ from factorstack.config.models import (
     AppSpec,
     EnvironmentSpec,
     ParameterRef,
+    ProcessSettings,
+    ProcessSpec,
     SecretRef,
     ServiceAttributeRef,
 )
@@ -120,6 +122,13 @@ def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     """References inside app.yaml: parameters, secrets and services used must be declared."""
     yield from _name_problems(app, app_file)
     yield from _runtime_problems(app, app_file)
+    if app.release is not None and app.release.process not in app.processes:
+        known = _spoken_list(sorted(app.processes), "or")
+        yield (
+            app_file,
+            "release.process",
+            f"{app.release.process!r} is not a process (use {known})",
+        )
     balanced = [name for name, spec in app.processes.items() if spec.port is not None]
     for extra in balanced[1:]:
         yield (
@@ -184,36 +193,12 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
     """Values in one environment file, checked against app.yaml and AWS's rules."""
     yield from _network_problems(env, env_file)
     for name, sizing in env.processes.items():
-        where = f"processes.{name}"
         if name not in app.processes:
             known = _spoken_list(sorted(app.processes), "and")
-            yield (env_file, where, f"unknown process (app.yaml defines {known})")
+            yield (env_file, f"processes.{name}", f"unknown process (app.yaml defines {known})")
             continue
-        if sizing.cpu not in FARGATE_MEMORY_BY_CPU:
-            cpus = _spoken_list([str(c) for c in FARGATE_MEMORY_BY_CPU])
-            yield (env_file, f"{where}.cpu", f"{sizing.cpu} is not a Fargate cpu size (use {cpus})")
-        elif sizing.memory not in FARGATE_MEMORY_BY_CPU[sizing.cpu]:
-            yield (
-                env_file,
-                f"{where}.memory",
-                f"{sizing.memory} is not valid with cpu {sizing.cpu} "
-                f"(use {_memory_hint(sizing.cpu)})",
-            )
-        if app.processes[name].singleton:
-            for bound in ("min_tasks", "max_tasks"):
-                if bound in sizing.model_fields_set:
-                    yield (
-                        env_file,
-                        f"{where}.{bound}",
-                        f"{name} is a singleton and always runs exactly one task (remove {bound})",
-                    )
-        elif sizing.min_tasks > sizing.max_tasks:
-            given = "" if "max_tasks" in sizing.model_fields_set else " (the default)"
-            yield (
-                env_file,
-                f"{where}.max_tasks",
-                f"{sizing.max_tasks}{given} is below min_tasks {sizing.min_tasks} (raise it)",
-            )
+        yield from _size_problems(sizing, f"processes.{name}", env_file)
+        yield from _task_count_problems(app.processes[name], name, sizing, env_file)
     if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
         yield (
             env_file,
@@ -237,6 +222,41 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
     if env.role_arn and f"::{env.account}:" not in env.role_arn:
         yield (env_file, "role_arn", f"the role must belong to account {env.account}")
     yield from _override_problems(app, env, env_file)
+
+
+def _size_problems(sizing: ProcessSettings, where: str, env_file: str) -> Iterator[Problem]:
+    """cpu and memory of one process: a pair Fargate offers."""
+    if sizing.cpu not in FARGATE_MEMORY_BY_CPU:
+        cpus = _spoken_list([str(c) for c in FARGATE_MEMORY_BY_CPU])
+        yield (env_file, f"{where}.cpu", f"{sizing.cpu} is not a Fargate cpu size (use {cpus})")
+    elif sizing.memory not in FARGATE_MEMORY_BY_CPU[sizing.cpu]:
+        yield (
+            env_file,
+            f"{where}.memory",
+            f"{sizing.memory} is not valid with cpu {sizing.cpu} (use {_memory_hint(sizing.cpu)})",
+        )
+
+
+def _task_count_problems(
+    spec: ProcessSpec, name: str, sizing: ProcessSettings, env_file: str
+) -> Iterator[Problem]:
+    """min_tasks and max_tasks of one process: none for a singleton, else in order."""
+    where = f"processes.{name}"
+    if spec.singleton:
+        for bound in ("min_tasks", "max_tasks"):
+            if bound in sizing.model_fields_set:
+                yield (
+                    env_file,
+                    f"{where}.{bound}",
+                    f"{name} is a singleton and always runs exactly one task (remove {bound})",
+                )
+    elif sizing.min_tasks > sizing.max_tasks:
+        given = "" if "max_tasks" in sizing.model_fields_set else " (the default)"
+        yield (
+            env_file,
+            f"{where}.max_tasks",
+            f"{sizing.max_tasks}{given} is below min_tasks {sizing.min_tasks} (raise it)",
+        )
 
 
 def _network_problems(env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from factorstack.config.schema import kind_of
 
@@ -36,7 +37,7 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return loc
 
 
-def _describe(error: dict[str, Any], shown_as: str) -> str:
+def _describe(error: ErrorDetails, shown_as: str) -> str:
     kind = error["type"]
     given = error.get("input")
     ctx = error.get("ctx") or {}

@@ -121,6 +121,22 @@ class ServiceAttributeRef(Strict):
 EnvValue = str | int | bool | ParameterRef | SecretRef | ServiceAttributeRef
 
 
+class ReleaseSpec(Strict):
+    """Twelve-factor XII: run once per deploy, before any service rolls to the new release."""
+
+    process: ProcessName = Field(description="Whose image, variables and secrets it runs with.")
+    command: list[str] = Field(
+        min_length=1, description="e.g. [php, artisan, migrate, --force]; must exit 0."
+    )
+    timeout_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=55,
+        description="How long it may run before the deploy fails (CloudFormation waits at most "
+        "an hour for a custom resource).",
+    )
+
+
 class AppSpec(Strict):
     """`app.yaml`: what the app is, identical in every environment."""
 
@@ -135,6 +151,9 @@ class AppSpec(Strict):
         default_factory=list, description="Existing Secrets Manager secrets the app may read."
     )
     environment: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
+    release: ReleaseSpec | None = Field(
+        default=None, description="A release phase: e.g. migrations, once per deploy."
+    )
 
 
 ProcessSpec.model_rebuild()

@@ -22,6 +22,7 @@ from factorstack.model import (
     ParameterVariable,
     PlainVariable,
     Process,
+    ReleasePhase,
     SecretVariable,
     ServiceVariable,
     Variable,
@@ -132,4 +133,11 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         domain_name=env.domain_name,
         alarms=Alarms(**env.alarms.model_dump()),
         tags={"app": app.app, "environment": env_name},
+        release_phase=None
+        if app.release is None
+        else ReleasePhase(
+            process=app.release.process,
+            command=tuple(app.release.command),
+            timeout_seconds=app.release.timeout_minutes * 60,
+        ),
     )

@@ -20,8 +20,7 @@ DEFAULT_TIMEOUT = 3600
 
 def _context(args: argparse.Namespace) -> Context:
     # Imported here: boto3 and rich cost ~0.2 s that `factorstack build` should not pay.
-    from factorstack.deploy.context import Context
-    from factorstack.deploy.stack_state import Timing
+    from factorstack.deploy.context import Context, Timing
 
     return Context(
         root=Path(getattr(args, "root", ".")),
@@ -69,9 +68,9 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_local_images(args: argparse.Namespace) -> int:
+    from factorstack.build.manifest import AwsTarget
     from factorstack.config import load_model
     from factorstack.deploy.local.placeholder_images import publish_placeholders
-    from factorstack.deploy.session import AwsTarget
     from factorstack.model import repository_name
 
     model = load_model(Path(getattr(args, "root", ".")), args.environment).model
@@ -83,10 +82,10 @@ def cmd_local_images(args: argparse.Namespace) -> int:
 
 
 def cmd_local_seed(args: argparse.Namespace) -> int:
+    from factorstack.build.manifest import AwsTarget
     from factorstack.config import load_model
     from factorstack.deploy.local.placeholder_images import require_local_endpoint
     from factorstack.deploy.local.seed import seed_placeholders, wanted_seeds
-    from factorstack.deploy.session import AwsTarget
 
     require_local_endpoint("local-seed")  # before reading config: refuse AWS first
     model = load_model(Path(getattr(args, "root", ".")), args.environment).model

@@ -1,20 +1,21 @@
-"""What every deploy command shares: the repo root, output, timing and how clients are opened.
+"""What every deploy command shares: the repo root, output, timing and how AWS is reached.
 
-Tests replace `open_clients` with stubbed clients and `timing` with a fake clock.
+Tests replace `gateway_for` with a gateway on stubbed clients (or a fake one) and `timing` with
+a fake clock.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
-from factorstack.build.manifest import Build, check_fresh, load_build, verify_templates
+from factorstack.build.manifest import AwsTarget, Build, check_fresh, load_build, verify_templates
 from factorstack.config import require_environment
-from factorstack.deploy.session import AwsTarget, Clients, check_account, open_clients
-from factorstack.deploy.stack_state import Timing
+from factorstack.deploy.aws.gateway import Gateway, open_gateway
 
 LOG_WIDTH = 160  # CI logs are not terminals; rich would otherwise squeeze tables into 80
 
@@ -25,6 +26,16 @@ def default_console() -> Console:
     return console if console.is_terminal else Console(width=LOG_WIDTH)
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How long and how often to poll; tests pass a fake sleep and clock."""
+
+    timeout: float = 3600.0
+    poll: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
 @dataclass
 class Context:
     root: Path
@@ -32,7 +43,7 @@ class Context:
     console: Console = field(default_factory=default_console)
     timing: Timing = field(default_factory=Timing)
     change_set_timing: Timing = field(default_factory=lambda: Timing(timeout=900.0, poll=2.0))
-    clients_for: Callable[[AwsTarget], Clients] = open_clients
+    gateway_for: Callable[[AwsTarget], Gateway] = open_gateway
 
     def echo(self, line: str) -> None:
         """One plain line of progress (no markup, so resource names print as they are)."""
@@ -50,8 +61,8 @@ class Context:
             check_fresh(build, self.root)
         return build
 
-    def connect(self, build: Build) -> Clients:
-        """Clients for the build's account and region, refusing the wrong account."""
-        clients = self.clients_for(build.target)
-        check_account(clients.sts, build.target.account)
-        return clients
+    def connect(self, target: AwsTarget) -> Gateway:
+        """The gateway to the target's account and region, refusing the wrong account."""
+        aws = self.gateway_for(target)
+        aws.check_account(target.account)
+        return aws

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from factorstack.build.manifest import REBUILD, sha256
-from factorstack.deploy.session import aws_errors, error_code
+from factorstack.deploy.aws.gateway import Gateway
+from factorstack.deploy.decide.stacks import STACK_TYPE
 from factorstack.errors import NotReady
 
-STACK_TYPE = "AWS::CloudFormation::Stack"
 KEY_PREFIX = "templates"
 
 
@@ -84,24 +82,13 @@ def read_template(path: Path) -> dict[str, Any]:
     return data
 
 
-def key_exists(s3: Any, bucket: str, key: str) -> bool:
-    """True when the artifact is already in the bucket (so it is not uploaded again)."""
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-            return False
-        raise
-    return True
-
-
 class Packager:
     """Uploads one build's templates to the artifacts bucket."""
 
-    def __init__(self, s3: Any, bucket: str, region: str, folder: Path) -> None:
-        self.s3 = s3
+    def __init__(self, aws: Gateway, bucket: str, folder: Path) -> None:
+        self.aws = aws
         self.bucket = bucket
-        self.region = region
+        self.region = aws.region
         self.folder = folder
         self.uploaded: list[str] = []
         self.skipped: list[str] = []
@@ -110,14 +97,10 @@ class Packager:
     def upload(self, data: bytes) -> str:
         """Upload bytes under their content key unless present; return the URL."""
         key = content_key(data)
-        with aws_errors(f"uploading s3://{self.bucket}/{key}"):
-            if key_exists(self.s3, self.bucket, key):
-                self.skipped.append(key)
-            else:
-                self.s3.put_object(
-                    Bucket=self.bucket, Key=key, Body=data, ContentType="application/json"
-                )
-                self.uploaded.append(key)
+        if self.aws.upload_once(self.bucket, key, data):
+            self.uploaded.append(key)
+        else:
+            self.skipped.append(key)
         return template_url(self.bucket, self.region, key)
 
     def rewrite(self, template: dict[str, Any], path_prefix: str) -> dict[str, Any]:
@@ -141,15 +124,14 @@ def packaged_line(children: int, uploaded: int, skipped: int) -> str:
 
 
 def package(
-    s3: Any,
+    aws: Gateway,
     bucket: str,
-    region: str,
     folder: Path,
     root_name: str = "root.json",
     echo: Callable[[str], None] = lambda _line: None,
 ) -> Packaged:
     """Upload the children and the packaged root of one build folder."""
-    packager = Packager(s3, bucket, region, folder)
+    packager = Packager(aws, bucket, folder)
     root = packager.rewrite(read_template(folder / root_name), "")
     body = dump_template(root)
     root_url = packager.upload(body)

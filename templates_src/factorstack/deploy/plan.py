@@ -7,43 +7,48 @@ class (errors.py) gives the exit code.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from factorstack.build.manifest import CREATE_FIRST_WITH, ROOT_FILE, Build
-from factorstack.deploy import guard
-from factorstack.deploy.bootstrap_stack import artifacts_bucket
-from factorstack.deploy.changeset import (
+from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
+from factorstack.deploy.aws.gateway import Gateway
+from factorstack.deploy.context import Context
+from factorstack.deploy.decide import guard
+from factorstack.deploy.decide.change_sets import (
     ChangeSetRequest,
+    Revision,
     change_set_description,
     change_set_name,
-    current_revision,
 )
-from factorstack.deploy.context import Context
-from factorstack.deploy.deployed import offline_findings
-from factorstack.deploy.flow import reviewed_change_set
-from factorstack.deploy.images import preflight, wanted_images
+from factorstack.deploy.decide.follow_up import follow_up_lines, follow_up_values
+from factorstack.deploy.decide.images import refuse_missing, wanted_images
+from factorstack.deploy.decide.parameters import (
+    create_first_values,
+    effective_image_tag,
+    stack_parameters,
+)
+from factorstack.deploy.decide.review import Review
+from factorstack.deploy.decide.stacks import Stack, bootstrap_stack_name
+from factorstack.deploy.flow import Reviewed, prepare_stack, reviewed_change_set
 from factorstack.deploy.package import Packaged, package, read_template, url_suffix
-from factorstack.deploy.plan_files import (
+from factorstack.deploy.preflight import account_preflight
+from factorstack.deploy.present.plan_files import (
     RECORDED,
     REFUSED,
     UNCHANGED,
     PlanRecord,
     start_plan,
-    timestamp,
     write_changeset_md,
     write_note,
     write_plan,
 )
-from factorstack.deploy.preflight import account_preflight
-from factorstack.deploy.review import Review, markdown, rich_table
-from factorstack.deploy.session import Clients, aws_errors
-from factorstack.deploy.stack_state import describe_stack, prepare_stack
-from factorstack.errors import GuardRefusal, UsageError
+from factorstack.deploy.present.review import markdown, no_changes_markdown, rich_table
+from factorstack.deploy.revision import current_revision
+from factorstack.errors import GuardRefusal, NotReady, UsageError
 from factorstack.release_record import Release, read_release, release_file
-
-IMAGE_TAG = "ImageTag"
 
 
 @dataclass
@@ -55,92 +60,6 @@ class PlanOutcome:
     review: Review | None = None
 
 
-def create_first_values(template: dict[str, Any], stack: dict[str, Any] | None) -> dict[str, str]:
-    """Root parameters that this deploy sets to their create-time value, because the stack
-    does not hold them yet (a first create, or the resource they protect is new)."""
-    wanted = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
-    deployed = {p["ParameterKey"] for p in (stack or {}).get("Parameters") or []}
-    return {key: str(value) for key, value in sorted(wanted.items()) if key not in deployed}
-
-
-def follow_up_values(template: dict[str, Any], first: dict[str, str]) -> dict[str, str]:
-    """What a follow-up update sets the create-first parameters to: the build's values."""
-    parameters = template.get("Parameters") or {}
-    return {
-        key: str(parameters[key]["Default"])
-        for key, value in first.items()
-        if str(parameters.get(key, {}).get("Default", value)) != value
-    }
-
-
-def stack_parameters(
-    template: dict[str, Any], stack: dict[str, Any] | None, image_tag: str | None
-) -> list[dict[str, Any]]:
-    """Root parameters: the given ImageTag, else each deployed value, else the template default.
-
-    A create-first parameter (see create_first_values) gets its create-time value while the
-    stack does not hold it, and the build's value (its Default) once it does.
-    """
-    deployed = {p["ParameterKey"] for p in (stack or {}).get("Parameters") or []}
-    create_first = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
-    first = create_first_values(template, stack)
-    chosen: list[dict[str, Any]] = []
-    for key, spec in sorted((template.get("Parameters") or {}).items()):
-        if key == IMAGE_TAG and image_tag:
-            chosen.append({"ParameterKey": key, "ParameterValue": image_tag})
-        elif key in first:
-            chosen.append({"ParameterKey": key, "ParameterValue": first[key]})
-        elif key in create_first and "Default" in (spec or {}):
-            chosen.append({"ParameterKey": key, "ParameterValue": str(spec["Default"])})
-        elif key in deployed:
-            chosen.append({"ParameterKey": key, "UsePreviousValue": True})
-        elif "Default" not in (spec or {}):
-            hint = " (pass --image-tag TAG)" if key == IMAGE_TAG else ""
-            raise UsageError(f"root template parameter {key} has no value{hint}")
-    return chosen
-
-
-def effective_image_tag(
-    template: dict[str, Any], stack: dict[str, Any] | None, image_tag: str | None
-) -> str | None:
-    """The ImageTag the stack will run with: the given one, else the deployed, else the default."""
-    if image_tag:
-        return image_tag
-    for parameter in (stack or {}).get("Parameters") or []:
-        if parameter["ParameterKey"] == IMAGE_TAG:
-            return str(parameter["ParameterValue"])
-    default = ((template.get("Parameters") or {}).get(IMAGE_TAG) or {}).get("Default")
-    return None if default is None else str(default)
-
-
-def check_images(clients: Clients, build: Build, release: Release | None, tag: str | None) -> None:
-    """The image preflight: every process's image must already be in ECR."""
-    images = wanted_images(build.app, list(build.processes), release, tag)
-    registry = f"{build.target.account}.dkr.ecr.{clients.region}.{url_suffix(clients.region)}"
-    preflight(clients.ecr, images, build.environment, registry)
-
-
-def new_templates(build: Build, packaged: Packaged) -> dict[str, dict[str, Any]]:
-    """Stack path → template about to be deployed, for the offline guard."""
-    templates = {"": read_template(build.root_template)}
-    for path, file_name in packaged.children.items():
-        templates[path] = read_template(build.folder / file_name)
-    return templates
-
-
-def guard_findings(
-    clients: Clients, build: Build, packaged: Packaged, review: Review, stack_exists: bool
-) -> list[guard.Finding]:
-    """Change-set evidence plus, for a deployed stack, the offline prediction."""
-    online = guard.findings_from_rows(review.rows)
-    if not stack_exists:
-        return online
-    offline = offline_findings(
-        clients.cloudformation, build.stack_name, new_templates(build, packaged)
-    )
-    return guard.merge(online, offline)
-
-
 def run_plan(
     ctx: Context, allow_replace: list[str], image_tag: str | None = None, applying: bool = False
 ) -> PlanOutcome:
@@ -148,10 +67,66 @@ def run_plan(
     right after, so no "apply it with --apply" hint."""
     build = ctx.load()
     start_plan(build.folder, build.templates)  # the older plan and its review are superseded
-    clients = ctx.connect(build)
-    cfn = clients.cloudformation
-    bucket = artifacts_bucket(cfn, build.app, build.environment)
+    aws = ctx.connect(build.target)
+    bucket = artifacts_bucket(aws, build.app, build.environment)
     release = read_release(ctx.root, build.environment, list(build.processes))
+    tag = chosen_image_tag(build, release, image_tag)
+    root_template = read_template(build.root_template)
+    change_set_type, stack = prepare_stack(aws, build.stack_name, ctx.timing, ctx.echo)
+    check_images(aws, build, release, effective_image_tag(root_template, stack, tag))
+    account_preflight(aws, build, new_stack=change_set_type == "CREATE", warn=ctx.echo)
+    packaged = package(aws, bucket, build.folder, ROOT_FILE, ctx.echo)
+
+    revision = current_revision(ctx.root)
+    request = plan_request(build, revision, change_set_type, stack, packaged, root_template, tag)
+    follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
+    try:
+        reviewed = reviewed_change_set(
+            ctx,
+            aws,
+            request,
+            allow_replace,
+            show=partial(show_review, ctx, build, follow_up_lines(follow_up)),
+            findings=partial(
+                guard_findings, aws, build, packaged, deployed=change_set_type == "UPDATE"
+            ),
+        )
+    except GuardRefusal:
+        write_note(build.folder, REFUSED, build.templates)  # changeset.md shows the refusal
+        raise
+    if reviewed is None:
+        line = f"no changes: {build.stack_name} already matches build/{build.environment}"
+        write_changeset_md(build.folder, no_changes_markdown(build.stack_name, line))
+        write_note(build.folder, UNCHANGED, build.templates)
+        ctx.echo(line)
+        return PlanOutcome(changed=False)
+
+    after = aws.describe_stack(build.stack_name)
+    record = plan_record(build, request, reviewed, after, revision, follow_up)
+    plan_path = write_plan(build.folder, record)
+    write_note(build.folder, RECORDED, build.templates)
+    if applying:
+        ctx.echo(f"wrote {plan_path}; applying it now")
+    else:
+        ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
+    return PlanOutcome(changed=True, record=record, review=reviewed.review)
+
+
+def artifacts_bucket(aws: Gateway, app: str, environment: str) -> str:
+    """The artifacts bucket from the bootstrap stack, or tell the user to bootstrap first."""
+    name = bootstrap_stack_name(app)
+    stack = aws.describe_stack(name, doing=f"reading the bootstrap stack {name}")
+    bucket = stack.outputs.get(BUCKET_OUTPUT) if stack else None
+    if not bucket:  # a step not done yet, like a missing build: exit 2, not a failure
+        raise NotReady(
+            f"no bootstrap stack {name} in this account and region "
+            f"(run `factorstack bootstrap {environment}` first)"
+        )
+    return bucket
+
+
+def chosen_image_tag(build: Build, release: Release | None, image_tag: str | None) -> str | None:
+    """--image-tag, else $IMAGE_TAG, else the release's; refused when a release pins others."""
     tag = image_tag or os.environ.get("IMAGE_TAG") or (release.tag if release else None)
     if release is not None and tag != release.tag:
         raise UsageError(
@@ -159,14 +134,28 @@ def run_plan(
             f"image tag {tag} would change nothing that runs (run `factorstack release "
             f"{build.environment} --tag {tag}` and `make templates`, or drop the tag)"
         )
-    root_template = read_template(build.root_template)
-    change_set_type, stack = prepare_stack(cfn, build.stack_name, ctx.timing, ctx.echo)
-    check_images(clients, build, release, effective_image_tag(root_template, stack, tag))
-    account_preflight(clients, build, new_stack=change_set_type == "CREATE", warn=ctx.echo)
-    packaged = package(clients.s3, bucket, clients.region, build.folder, ROOT_FILE, ctx.echo)
+    return tag
 
-    revision = current_revision(ctx.root)
-    request = ChangeSetRequest(
+
+def check_images(aws: Gateway, build: Build, release: Release | None, tag: str | None) -> None:
+    """The image preflight: every process's image must already be in ECR."""
+    images = wanted_images(build.app, list(build.processes), release, tag)
+    registry = f"{build.target.account}.dkr.ecr.{aws.region}.{url_suffix(aws.region)}"
+    missing = [image for image in images if aws.image_digest(image) is None]
+    refuse_missing(missing, build.environment, registry)
+
+
+def plan_request(
+    build: Build,
+    revision: Revision,
+    change_set_type: str,
+    stack: Stack | None,
+    packaged: Packaged,
+    root_template: dict[str, Any],
+    tag: str | None,
+) -> ChangeSetRequest:
+    """The root change set: the packaged root, named after the revision, tagged with it."""
+    return ChangeSetRequest(
         stack_name=build.stack_name,
         name=change_set_name(build.environment, revision),
         change_set_type=change_set_type,
@@ -181,61 +170,77 @@ def run_plan(
         },
     )
 
-    follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
-    follow_up_lines = [
-        f"after this change set, a follow-up update sets {key} to {value} "
-        "(created without it so that a failed create can roll back)"
-        for key, value in follow_up.items()
-    ]
 
-    def show(review: Review, verdict: guard.Verdict) -> None:
-        guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
-        guard_lines += [f"- {line}" for line in follow_up_lines]
-        for line in follow_up_lines:
-            ctx.echo(line)
-        if verdict.blocked:
-            guard_lines.append(
-                "- **refused**: plan again with --allow-replace for each, if intended"
-            )
-        ctx.console.print(rich_table(review))
-        ctx.echo(f"console: {review.console_link}")
-        md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
-        ctx.echo(f"wrote {md_path}")
-
-    try:
-        reviewed = reviewed_change_set(
-            ctx,
-            cfn,
-            request,
-            clients.region,
-            allow_replace,
-            show,
-            findings=lambda review: guard_findings(
-                clients, build, packaged, review, change_set_type == "UPDATE"
-            ),
-        )
-    except GuardRefusal:
-        write_note(build.folder, REFUSED, build.templates)  # changeset.md shows the refusal
-        raise
-    if reviewed is None:
-        line = f"no changes: {build.stack_name} already matches build/{build.environment}"
-        write_changeset_md(build.folder, f"## Change set for `{build.stack_name}`\n\n{line}\n")
-        write_note(build.folder, UNCHANGED, build.templates)
+def show_review(
+    ctx: Context, build: Build, follow_up: list[str], review: Review, verdict: guard.Verdict
+) -> None:
+    """Print the review and write changeset.md, with the guard's findings and the follow-up."""
+    guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
+    guard_lines += [f"- {line}" for line in follow_up]
+    for line in follow_up:
         ctx.echo(line)
-        return PlanOutcome(changed=False)
-    change_set, review = reviewed.change_set, reviewed.review
+    if verdict.blocked:
+        guard_lines.append("- **refused**: plan again with --allow-replace for each, if intended")
+    ctx.console.print(rich_table(review))
+    ctx.echo(f"console: {review.console_link}")
+    md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
+    ctx.echo(f"wrote {md_path}")
 
-    with aws_errors(f"describing stack {build.stack_name}"):
-        after = describe_stack(cfn, build.stack_name) or {}
-    record = PlanRecord(
+
+def new_templates(build: Build, packaged: Packaged) -> dict[str, dict[str, Any]]:
+    """Stack path → template about to be deployed, for the offline guard."""
+    templates = {"": read_template(build.root_template)}
+    for path, file_name in packaged.children.items():
+        templates[path] = read_template(build.folder / file_name)
+    return templates
+
+
+def offline_findings(
+    aws: Gateway, stack_name: str, new: dict[str, dict[str, Any]]
+) -> list[guard.Finding]:
+    """The guard's offline prediction over every deployed stack of the tree.
+
+    `new` maps stack paths ('' for the root) to the templates about to be deployed; a deployed
+    stack with no new template is being removed with all its resources. A stack's parameters
+    are read only if following a change needs them.
+    """
+    deployed: dict[str, guard.DeployedStack] = {}
+    for path, physical in sorted(aws.nested_stacks(stack_name).items()):
+        parameters: Callable[[], dict[str, str]] = partial(aws.deployed_parameters, physical)
+        deployed[path] = guard.DeployedStack(aws.deployed_template(physical), parameters)
+    return guard.predict_tree(stack_name, deployed, new)
+
+
+def guard_findings(
+    aws: Gateway, build: Build, packaged: Packaged, review: Review, deployed: bool
+) -> list[guard.Finding]:
+    """Change-set evidence plus, for a deployed stack (an UPDATE), the offline prediction."""
+    online = guard.findings_from_rows(review.rows)
+    if not deployed:
+        return online
+    offline = offline_findings(aws, build.stack_name, new_templates(build, packaged))
+    return guard.merge(online, offline)
+
+
+def plan_record(
+    build: Build,
+    request: ChangeSetRequest,
+    reviewed: Reviewed,
+    after: Stack | None,
+    revision: Revision,
+    follow_up: dict[str, str],
+) -> PlanRecord:
+    """What plan.json records: the change set, the stack as the plan saw it, never a value."""
+    change_set, review = reviewed.change_set, reviewed.review
+    return PlanRecord(
         stack_name=build.stack_name,
-        stack_id=str(change_set.get("StackId", after.get("StackId", ""))),
-        change_set_id=str(change_set["ChangeSetId"]),
+        stack_id=change_set.stack_id or (after.stack_id if after else ""),
+        change_set_id=change_set.change_set_id,
         change_set_name=request.name,
-        change_set_type=change_set_type,
-        stack_status=after.get("StackStatus"),
-        stack_last_updated=timestamp(after.get("LastUpdatedTime")),
-        template_url=packaged.root_url,
+        change_set_type=request.change_set_type,
+        stack_status=after.status if after else None,
+        stack_last_updated=after.last_updated if after else None,
+        template_url=request.template_url or "",
         template_hashes=dict(build.templates),
         nested_change_set_ids=review.nested_change_set_ids,
         counts=review.counts(),
@@ -247,10 +252,3 @@ def run_plan(
         commit=revision.commit,
         created=datetime.now(UTC).isoformat(),
     )
-    plan_path = write_plan(build.folder, record)
-    write_note(build.folder, RECORDED, build.templates)
-    if applying:
-        ctx.echo(f"wrote {plan_path}; applying it now")
-    else:
-        ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
-    return PlanOutcome(changed=True, record=record, review=review)

@@ -8,18 +8,17 @@ what was built. A tag already in ECR is not built again (tags are immutable ther
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
-from typing import Any
 
+from factorstack.build.manifest import AwsTarget
 from factorstack.config import load_model
-from factorstack.deploy.changeset import git_commit
+from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context
+from factorstack.deploy.decide.images import ImageRef
 from factorstack.deploy.docker import PLATFORMS, Docker
-from factorstack.deploy.images import ImageRef, image_digest
-from factorstack.deploy.session import AwsTarget, aws_errors, check_account
+from factorstack.deploy.revision import git_commit
 from factorstack.errors import DeployError, NotReady, UsageError
-from factorstack.model import repository_name
+from factorstack.model import AppModel, Process, repository_name
 from factorstack.release_record import Release, ReleasedImage, write_release
 
 
@@ -31,59 +30,55 @@ def release_tag(root: Path, tag: str | None) -> str:
     return chosen
 
 
-def ecr_login(ecr: Any) -> tuple[str, str, str]:
-    """(registry host, user, password) from ECR's authorization token."""
-    with aws_errors("getting an ECR authorization token"):
-        data = ecr.get_authorization_token()["authorizationData"][0]
-    user, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
-    registry = str(data["proxyEndpoint"]).removeprefix("https://").removeprefix("http://")
-    return registry, user, password
-
-
 def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Release:
     """Publish the images of one environment and write its release record."""
     loaded = load_model(ctx.root, ctx.environment)
     model = loaded.model
     chosen_tag = release_tag(ctx.root, tag)
     docker = Docker.find(ctx.root) if build_images else None
-    clients = ctx.clients_for(
-        AwsTarget(model.account, model.region, loaded.profile, loaded.role_arn)
-    )
-    check_account(clients.sts, model.account)
-    registry, user, password = ecr_login(clients.ecr)
+    aws = ctx.connect(AwsTarget(model.account, model.region, loaded.profile, loaded.role_arn))
+    login = aws.registry_login()
     if docker is not None:
-        docker.login(registry, user, password)
-
-    images: list[ReleasedImage] = []
-    for process in model.processes:
-        wanted = ImageRef(process.name, repository_name(model.app, process.name), tag=chosen_tag)
-        remote = f"{registry}/{wanted.repository}:{chosen_tag}"
-        digest = image_digest(clients.ecr, wanted)
-        if digest is None and docker is None:
-            raise NotReady(
-                f"image {wanted} is not in ECR ({registry}); push it first, or run "
-                f"`factorstack release {ctx.environment} --tag {chosen_tag}` where Docker runs"
-            )
-        if digest is None and docker is not None:
-            ctx.echo(f"building {process.name} from {process.docker}/Dockerfile")
-            docker.build(f"{process.docker}/Dockerfile", remote, PLATFORMS[model.cpu_architecture])
-            docker.push(remote)
-            digest = image_digest(clients.ecr, wanted)
-            if digest is None:
-                raise DeployError(f"image {wanted} did not arrive in ECR after the push")
-        elif docker is None:
-            ctx.echo(f"found {wanted} in ECR")
-        else:
-            ctx.echo(f"{wanted} is already in ECR: not built again")
-        images.append(
-            ReleasedImage(
-                process.name,
-                wanted.repository,
-                str(digest),
-                f"{registry}/{wanted.repository}@{digest}",
-            )
-        )
-    release = Release(ctx.environment, chosen_tag, tuple(images))
+        docker.login(login.registry, login.user, login.password)
+    images = tuple(
+        publish(ctx, aws, docker, login.registry, process, model, chosen_tag)
+        for process in model.processes
+    )
+    release = Release(ctx.environment, chosen_tag, images)
     path = write_release(ctx.root, release)
     ctx.echo(f"wrote {path}; run `make templates` so the task definitions use these digests")
     return release
+
+
+def publish(
+    ctx: Context,
+    aws: Gateway,
+    docker: Docker | None,
+    registry: str,
+    process: Process,
+    model: AppModel,
+    tag: str,
+) -> ReleasedImage:
+    """One process's image in ECR under `tag`: found there, or built and pushed (with Docker)."""
+    wanted = ImageRef(process.name, repository_name(model.app, process.name), tag=tag)
+    remote = f"{registry}/{wanted.repository}:{tag}"
+    digest = aws.image_digest(wanted)
+    if digest is None and docker is None:
+        raise NotReady(
+            f"image {wanted} is not in ECR ({registry}); push it first, or run "
+            f"`factorstack release {ctx.environment} --tag {tag}` where Docker runs"
+        )
+    if digest is None and docker is not None:
+        ctx.echo(f"building {process.name} from {process.docker}/Dockerfile")
+        docker.build(f"{process.docker}/Dockerfile", remote, PLATFORMS[model.cpu_architecture])
+        docker.push(remote)
+        digest = aws.image_digest(wanted)
+        if digest is None:
+            raise DeployError(f"image {wanted} did not arrive in ECR after the push")
+    elif docker is None:
+        ctx.echo(f"found {wanted} in ECR")
+    else:
+        ctx.echo(f"{wanted} is already in ECR: not built again")
+    return ReleasedImage(
+        process.name, wanted.repository, str(digest), f"{registry}/{wanted.repository}@{digest}"
+    )

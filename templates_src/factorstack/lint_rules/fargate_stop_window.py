@@ -44,6 +44,62 @@ def _container_name(container: dict[str, Any]) -> str:
     return name if isinstance(name, str) else "?"
 
 
+def _stop_windows(
+    container: dict[str, Any], name: str, path: Path
+) -> tuple[list[int | None], list[RuleMatch]]:
+    """Each StopTimeout the container may get (None: from a parameter, unknown), and a match
+    for each literal one outside Fargate's range."""
+    windows: list[int | None] = []
+    matches: list[RuleMatch] = []
+    if "StopTimeout" not in container:
+        windows.append(FARGATE_DEFAULT_STOP_TIMEOUT)
+    for value, value_path in branches(container.get("StopTimeout"), [*path, "StopTimeout"]):
+        seconds = literal_int(value)
+        windows.append(seconds)
+        if seconds is not None and not (
+            FARGATE_MIN_STOP_TIMEOUT <= seconds <= FARGATE_MAX_STOP_TIMEOUT
+        ):
+            matches.append(
+                RuleMatch(
+                    value_path,
+                    f"Container {name!r}: StopTimeout {seconds} is outside Fargate's "
+                    f"{FARGATE_MIN_STOP_TIMEOUT}-{FARGATE_MAX_STOP_TIMEOUT} s range",
+                )
+            )
+    return windows, matches
+
+
+def _window_source(container: dict[str, Any], window: int) -> str:
+    """Where the stop window comes from, for the message."""
+    if "StopTimeout" not in container:
+        return "StopTimeout unset: Fargate's default"
+    if window > FARGATE_MAX_STOP_TIMEOUT:
+        return f"StopTimeout {window}, and Fargate allows 120 at most"
+    return f"StopTimeout {window}"
+
+
+def _job_outlasts_window(
+    container: dict[str, Any], name: str, timeout: int, windows: list[int | None], path: Path
+) -> RuleMatch | None:
+    """A match on Command for the first known window the job timeout does not fit in."""
+    for window in windows:
+        if window is None:
+            continue  # StopTimeout from a parameter: nothing to compare
+        effective = min(window, FARGATE_MAX_STOP_TIMEOUT)
+        if timeout < effective:
+            continue
+        fix = f"set --timeout below {effective}"
+        if timeout < FARGATE_MAX_STOP_TIMEOUT:
+            fix += f" or StopTimeout above {timeout} (Fargate allows up to 120)"
+        return RuleMatch(
+            [*path, "Command"],
+            f"Container {name!r}: job timeout --timeout={timeout} is not below its "
+            f"stop window of {effective} s ({_window_source(container, window)}), so a job "
+            f"still running at a deploy or scale-in is killed mid-job; {fix}",
+        )
+    return None
+
+
 class FargateStopWindow(CloudFormationLintRule):
     """StopTimeout inside Fargate's range, and longer than the worker's job timeout."""
 
@@ -68,49 +124,12 @@ class FargateStopWindow(CloudFormationLintRule):
         if not isinstance(container, dict):
             return []
         name = _container_name(container)
-        matches: list[RuleMatch] = []
-        windows: list[int | None] = []
-        if "StopTimeout" not in container:
-            windows.append(FARGATE_DEFAULT_STOP_TIMEOUT)
-        for value, value_path in branches(container.get("StopTimeout"), [*path, "StopTimeout"]):
-            seconds = literal_int(value)
-            windows.append(seconds)
-            if seconds is None:
-                continue
-            if not FARGATE_MIN_STOP_TIMEOUT <= seconds <= FARGATE_MAX_STOP_TIMEOUT:
-                matches.append(
-                    RuleMatch(
-                        value_path,
-                        f"Container {name!r}: StopTimeout {seconds} is outside Fargate's "
-                        f"{FARGATE_MIN_STOP_TIMEOUT}-{FARGATE_MAX_STOP_TIMEOUT} s range",
-                    )
-                )
+        windows, matches = _stop_windows(container, name, path)
         timeout = job_timeout(container.get("Command"))
-        if timeout is None:
-            return matches
-        for window in windows:
-            if window is None:
-                continue  # StopTimeout from a parameter: nothing to compare
-            effective = min(window, FARGATE_MAX_STOP_TIMEOUT)
-            if timeout >= effective:
-                if "StopTimeout" not in container:
-                    source = "StopTimeout unset: Fargate's default"
-                elif window > FARGATE_MAX_STOP_TIMEOUT:
-                    source = f"StopTimeout {window}, and Fargate allows 120 at most"
-                else:
-                    source = f"StopTimeout {window}"
-                fix = f"set --timeout below {effective}"
-                if timeout < FARGATE_MAX_STOP_TIMEOUT:
-                    fix += f" or StopTimeout above {timeout} (Fargate allows up to 120)"
-                matches.append(
-                    RuleMatch(
-                        [*path, "Command"],
-                        f"Container {name!r}: job timeout --timeout={timeout} is not below its "
-                        f"stop window of {effective} s ({source}), so a job still running at a "
-                        f"deploy or scale-in is killed mid-job; {fix}",
-                    )
-                )
-                break
+        if timeout is not None:
+            too_long = _job_outlasts_window(container, name, timeout, windows, path)
+            if too_long is not None:
+                matches.append(too_long)
         return matches
 
     def match_resource_properties(

@@ -39,6 +39,13 @@ class NameSpec:
 
     def problems(self, text: KnownText) -> list[str]:
         """What the service would refuse; checks needing the whole value run on literals only."""
+        found = self._fragment_problems(text)
+        if text.exact:
+            found.extend(self._literal_problems(text.value))
+        return found
+
+    def _fragment_problems(self, text: KnownText) -> list[str]:
+        """What even part of the value shows: a character not allowed, a length over the limit."""
         found: list[str] = []
         outside = re.compile(f"[^{self.allowed}]")
         bad = sorted({c for fragment in text.fragments for c in outside.findall(fragment)})
@@ -49,12 +56,13 @@ class NameSpec:
             found.append(
                 f"is {at_least}{text.min_length} characters long (at most {self.max_length})"
             )
-        if not text.exact:
-            return found
-        value = text.value
+        return found
+
+    def _literal_problems(self, value: str) -> list[str]:
+        """What only the whole value shows: its first letter, its hyphens, its prefix."""
         if not value:
-            found.append("is empty")
-            return found
+            return ["is empty"]
+        found: list[str] = []
         if self.letter_first and not (value[0].isascii() and value[0].isalpha()):
             found.append("must begin with a letter")
         if self.no_edge_hyphen and (value.startswith("-") or value.endswith("-")):

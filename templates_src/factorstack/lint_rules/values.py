@@ -20,7 +20,7 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 def _single_key(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value))
+        return str(next(iter(value)))
     return None
 
 
@@ -95,41 +95,49 @@ def _sub_fragments(text: str) -> list[str]:
     return [fragment.replace("${!", "${") for fragment in fragments if fragment]
 
 
-def sub_variables(value: Any) -> list[str]:
-    """The `${...}` names of an `Fn::Sub` (empty for anything else)."""
+def _sub_text(value: Any) -> str | None:
+    """The template string of an `Fn::Sub`, in its short or its [text, variables] form."""
     if _single_key(value) != "Fn::Sub":
-        return []
+        return None
     body = value["Fn::Sub"]
     text = body[0] if isinstance(body, list) and body else body
-    if not isinstance(text, str):
+    return text if isinstance(text, str) else None
+
+
+def sub_variables(value: Any) -> list[str]:
+    """The `${...}` names of an `Fn::Sub` (empty for anything else)."""
+    text = _sub_text(value)
+    if text is None:
         return []
     return [name for name in _SUB_VARIABLE.findall(text) if not name.startswith("!")]
+
+
+def _join_text(value: Any) -> KnownText | None:
+    """An `Fn::Join`: its delimiters and the known text of its parts, somewhere in the value."""
+    body = value["Fn::Join"] if _single_key(value) == "Fn::Join" else None
+    if not (isinstance(body, list) and len(body) == 2 and isinstance(body[0], str)):
+        return None
+    delimiter, parts = body
+    if not isinstance(parts, list):
+        return KnownText((), exact=False)
+    fragments: list[str] = []
+    if len(parts) > 1 and delimiter:
+        fragments.extend([delimiter] * (len(parts) - 1))
+    for part in parts:
+        known = known_text(part)
+        if known is not None:
+            fragments.extend(known.fragments)
+    return KnownText(tuple(fragments), exact=False)
 
 
 def known_text(value: Any) -> KnownText | None:
     """What is certain about a string value; None when nothing is (a Ref, a GetAtt, ...)."""
     if isinstance(value, str):
         return KnownText((value,), exact=True)
-    key = _single_key(value)
-    if key == "Fn::Sub":
-        body = value[key]
-        text = body[0] if isinstance(body, list) and body else body
-        if isinstance(text, str):
-            return KnownText(tuple(_sub_fragments(text)), exact=False)
-    if key == "Fn::Join":
-        body = value[key]
-        if isinstance(body, list) and len(body) == 2 and isinstance(body[0], str):
-            delimiter, parts = body
-            fragments: list[str] = []
-            if isinstance(parts, list):
-                if len(parts) > 1 and delimiter:
-                    fragments.extend([delimiter] * (len(parts) - 1))
-                for part in parts:
-                    known = known_text(part)
-                    if known is not None:
-                        fragments.extend(known.fragments)
-            return KnownText(tuple(fragments), exact=False)
-    return None
+    text = _sub_text(value)
+    if text is not None:
+        return KnownText(tuple(_sub_fragments(text)), exact=False)
+    return _join_text(value)
 
 
 def strings(value: Any, path: Path) -> Iterator[tuple[KnownText, Path]]:

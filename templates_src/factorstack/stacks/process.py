@@ -55,7 +55,7 @@ class _LoadBalancer:
 
 
 @dataclass(frozen=True)
-class _Inputs:
+class TaskInputs:
     """This process's parameters, each fed by another stack's output or the root's tag."""
 
     cluster: Parameter
@@ -102,9 +102,11 @@ def build_process(
         f"{model.app} {model.environment}: the {process.name} process",
     )
     template = child.template
-    inputs = _take_inputs(child, model, process, sources)
-    execution_role, task_role = _roles(template, model, process, inputs)
-    task_definition = _task_definition(template, model, process, inputs, execution_role, task_role)
+    inputs = take_inputs(child, model, process, sources)
+    execution_role, task_role = task_roles(template, model, process, inputs)
+    task_definition = task_definition_of(
+        template, model, process, inputs, execution_role, task_role
+    )
     alarms = _release_alarms(template, model, process, inputs)
     service = _service(template, process, inputs, task_definition, alarms)
     return child.built(
@@ -119,9 +121,9 @@ def build_process(
     )
 
 
-def _take_inputs(
+def take_inputs(
     child: ChildStack, model: AppModel, process: Process, sources: ProcessSources
-) -> _Inputs:
+) -> TaskInputs:
     """Declare every parameter this process needs, each wired from the output that feeds it."""
     cluster = sources.cluster
     image_tag = None
@@ -136,7 +138,7 @@ def _take_inputs(
         if variable.generated:
             handle = _data(sources).service(variable.secret).secret_arn
             secrets[variable.secret] = _take_data(child, handle)
-    return _Inputs(
+    return TaskInputs(
         cluster=child.take(cluster.cluster_name, "ECS cluster."),
         subnets=child.take(sources.network.private_subnet_ids, "Comma-separated task subnets."),
         security_group=child.take(
@@ -177,14 +179,15 @@ def _take_load_balancer(child: ChildStack, cluster: ClusterOutputs) -> _LoadBala
     )
 
 
-def _roles(
-    template: Template, model: AppModel, process: Process, inputs: _Inputs
+def task_roles(
+    template: Template, model: AppModel, process: Process, inputs: TaskInputs, stem: str = ""
 ) -> tuple[iam.Role, iam.Role]:
     """ECS's role to start the task (pull, log, read config) and the app's own, which may not
-    touch IAM."""
+    touch IAM. `stem` names them (default: the process's logical name)."""
+    stem = stem or process.logical
     execution_role = template.add_resource(
         iam.Role(
-            f"{process.logical}ExecutionRole",
+            f"{stem}ExecutionRole",
             AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
             Policies=[
                 iam.Policy(
@@ -203,7 +206,7 @@ def _roles(
     )
     task_role = template.add_resource(
         iam.Role(
-            f"{process.logical}TaskRole",
+            f"{stem}TaskRole",
             AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
             Policies=[iam.Policy(PolicyName="no-iam", PolicyDocument=policies.task_policy())],
         )
@@ -211,7 +214,7 @@ def _roles(
     return execution_role, task_role
 
 
-def _secret_arns(process: Process, inputs: _Inputs) -> list[object]:
+def _secret_arns(process: Process, inputs: TaskInputs) -> list[object]:
     arns: list[object] = []
     for name in sorted({v.secret for v in process.variables_of(SecretVariable)}):
         if name in inputs.secrets:
@@ -222,7 +225,7 @@ def _secret_arns(process: Process, inputs: _Inputs) -> list[object]:
 
 
 def _release_alarms(
-    template: Template, model: AppModel, process: Process, inputs: _Inputs
+    template: Template, model: AppModel, process: Process, inputs: TaskInputs
 ) -> list[cw.Alarm]:
     """The alarms that roll this service's deployment back; the service names them."""
     balancer = inputs.load_balancer
@@ -236,18 +239,22 @@ def _release_alarms(
     )
 
 
-def _task_definition(
+def task_definition_of(
     template: Template,
     model: AppModel,
     process: Process,
-    inputs: _Inputs,
+    inputs: TaskInputs,
     execution_role: iam.Role,
     task_role: iam.Role,
+    stem: str = "",
 ) -> ecs.TaskDefinition:
+    """`stem` names a task definition other than the service's (the release phase's): its
+    logical id, family and log stream prefix."""
+    name = stem.lower() or process.name
     return template.add_resource(
         ecs.TaskDefinition(
-            f"{process.logical}TaskDefinition",
-            Family=f"{model.app}-{model.environment}-{process.name}",
+            f"{stem or process.logical}TaskDefinition",
+            Family=f"{model.app}-{model.environment}-{name}",
             RequiresCompatibilities=["FARGATE"],
             NetworkMode="awsvpc",
             Cpu=str(process.cpu),
@@ -257,12 +264,14 @@ def _task_definition(
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[_container(model, process, inputs)],
+            ContainerDefinitions=[_container(model, process, inputs, name)],
         )
     )
 
 
-def _container(model: AppModel, process: Process, inputs: _Inputs) -> ecs.ContainerDefinition:
+def _container(
+    model: AppModel, process: Process, inputs: TaskInputs, stream_prefix: str
+) -> ecs.ContainerDefinition:
     environment = [
         ecs.Environment(Name=v.name, Value=v.value) for v in process.variables_of(PlainVariable)
     ] + [
@@ -295,14 +304,14 @@ def _container(model: AppModel, process: Process, inputs: _Inputs) -> ecs.Contai
             Options={
                 "awslogs-group": Ref(inputs.log_group),
                 "awslogs-region": Ref("AWS::Region"),
-                "awslogs-stream-prefix": process.name,
+                "awslogs-stream-prefix": stream_prefix,
             },
         ),
         **extra,
     )
 
 
-def _secret_value_from(variable: SecretVariable, inputs: _Inputs) -> Sub:
+def _secret_value_from(variable: SecretVariable, inputs: TaskInputs) -> Sub:
     """ECS's `valueFrom`: the secret ARN, then `:KEY::` to pick one JSON key."""
     suffix = f":{variable.key}::" if variable.key else ""
     if variable.generated:
@@ -313,7 +322,7 @@ def _secret_value_from(variable: SecretVariable, inputs: _Inputs) -> Sub:
 def _service(
     template: Template,
     process: Process,
-    inputs: _Inputs,
+    inputs: TaskInputs,
     task_definition: ecs.TaskDefinition,
     alarms: list[cw.Alarm],
 ) -> ecs.Service:

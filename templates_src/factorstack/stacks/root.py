@@ -19,6 +19,7 @@ from factorstack.stacks.common import CREATE_FIRST_WITH, new_template
 from factorstack.stacks.data import DataOutputs, build_data
 from factorstack.stacks.network import NetworkOutputs, build_network
 from factorstack.stacks.process import ProcessOutputs, ProcessSources, build_process
+from factorstack.stacks.release_phase import build_release_phase
 from factorstack.stacks.wiring import Built, Handle
 
 ROOT_FILE = "root.json"
@@ -38,14 +39,20 @@ def build_stack_set(model: AppModel) -> dict[str, Template]:
         data=None if data is None else data.outputs,
         image_tag=image_tag,
     )
+    release = None
+    if model.release_phase is not None:
+        release = build_release_phase(model, model.release_phase, sources)
     processes = {p.name: build_process(model, p, sources) for p in model.processes}
+    if release is not None:  # no service rolls before the release phase succeeded
+        for built in processes.values():
+            built.resource.DependsOn = [release.resource.title]
     services = {name: built.outputs for name, built in processes.items()}
     autoscaling = None
     if model.scaled_processes:
         autoscaling = build_autoscaling(model, cluster=cluster.outputs, services=services)
 
     templates = {ROOT_FILE: root}
-    for child in (network, cluster, data, *processes.values(), autoscaling):
+    for child in (network, cluster, data, release, *processes.values(), autoscaling):
         if child is not None:
             root.add_resource(child.resource)
             templates[child.file] = child.template

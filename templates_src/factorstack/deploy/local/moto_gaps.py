@@ -16,6 +16,8 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
 - IAM service-linked roles were named from the principal's words ("AWSServiceRoleForecs") and
   a second create said EntityAlreadyExists; AWS uses each service's documented name and says
   InvalidInput "Service role name X has been taken in this account, ...".
+- a Lambda-backed custom resource (the release phase) waited forever: moto runs Lambda only
+  in Docker; it is a placeholder that succeeds at once on the local endpoint.
 - the account preflight: RDS DescribeDBEngineVersions and ElastiCache
   DescribeCacheEngineVersions raised NotImplementedError (now answered from a snapshot of what
   AWS offers), and Service Quotas knew only `vpc` quotas (now also EC2's Elastic IP quota, at
@@ -112,7 +114,7 @@ class Placeholder:
         return f"{self.name}-{attribute_name}"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -125,9 +127,9 @@ class Placeholder:
         )
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def update_from_cloudformation_json(
         cls,
-        original_resource: Any,
+        original_resource: Placeholder,
         new_resource_name: str,
         cloudformation_json: dict[str, Any],
         account_id: str,
@@ -137,7 +139,7 @@ class Placeholder:
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
+    def delete_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -257,7 +259,7 @@ def _teach_service_linked_roles() -> None:
     from moto.iam import models as iam_models
 
     iam_backend = iam_models.IAMBackend
-    iam_backend.create_service_linked_role = _service_linked_role_as_aws(
+    iam_backend.create_service_linked_role = _service_linked_role_as_aws(  # type: ignore[method-assign]
         iam_backend.create_service_linked_role
     )
 
@@ -354,11 +356,29 @@ def _teach_account_preflight() -> None:
     from moto.rds.responses import RDSResponse
     from moto.servicequotas.models import ServiceQuotasBackend
 
-    RDSResponse.describe_db_engine_versions = _describe_db_engine_versions
-    ElastiCacheResponse.describe_cache_engine_versions = _describe_cache_engine_versions
-    ServiceQuotasBackend.get_service_quota = _with_extra_quotas(
+    RDSResponse.describe_db_engine_versions = _describe_db_engine_versions  # type: ignore[attr-defined]
+    ElastiCacheResponse.describe_cache_engine_versions = _describe_cache_engine_versions  # type: ignore[attr-defined]
+    ServiceQuotasBackend.get_service_quota = _with_extra_quotas(  # type: ignore[method-assign]
         ServiceQuotasBackend.get_service_quota
     )
+
+
+# Custom resources backed by a Lambda: moto invokes the function in Docker (absent here) and the
+# stack would wait for the answer forever. Locally they are placeholders that succeed at once:
+# the release phase is recorded as done without running a task.
+LAMBDA_BACKED_CUSTOM_TYPES = {"Custom::ReleasePhase": "cloudformation"}
+
+
+def _custom_without_lambda(original: Any) -> Any:
+    placeholders = {
+        resource_type: _placeholder_class(resource_type, service)
+        for resource_type, service in LAMBDA_BACKED_CUSTOM_TYPES.items()
+    }
+
+    def resource_class_from_type(resource_type: str) -> Any:
+        return placeholders.get(resource_type) or original(resource_type)
+
+    return resource_class_from_type
 
 
 def teach() -> None:
@@ -376,15 +396,16 @@ def teach() -> None:
             _placeholder_class(resource_type, service)
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
-    cfn_models.Stack.get_cfn_attribute = _stack_attribute
+    cfn_models.Stack.get_cfn_attribute = _stack_attribute  # type: ignore[attr-defined]
     for balancer in (elbv2_models.FakeLoadBalancer, elbv2_models.FakeTargetGroup):
         original = getattr(balancer, "get_cfn_attribute", None)
-        balancer.get_cfn_attribute = _with_full_name(original or _no_attribute)
+        balancer.get_cfn_attribute = _with_full_name(original or _no_attribute)  # type: ignore[method-assign, union-attr]
     if "physical_resource_id" not in vars(rds_models.DBParameterGroup):
-        rds_models.DBParameterGroup.physical_resource_id = property(_name_as_physical_id)
-    cfn_models.Stack.has_parameters = _same_parameters
+        rds_models.DBParameterGroup.physical_resource_id = property(_name_as_physical_id)  # type: ignore[attr-defined]
+    cfn_models.Stack.has_parameters = _same_parameters  # type: ignore[method-assign]
     backend = cfn_models.CloudFormationBackend
-    backend.execute_change_set = _refresh_after_execute(backend.execute_change_set)
+    backend.execute_change_set = _refresh_after_execute(backend.execute_change_set)  # type: ignore[method-assign]
     _teach_service_linked_roles()
     _teach_account_preflight()
+    parsing.resource_class_from_type = _custom_without_lambda(parsing.resource_class_from_type)
     _taught = True

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any
 from urllib.parse import urlparse
 
-from factorstack.deploy.session import AwsTarget, aws_errors, open_clients
+from factorstack.build.manifest import AwsTarget
+from factorstack.deploy.aws.gateway import Gateway, open_gateway
 from factorstack.errors import NotReady, UsageError
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -33,17 +33,17 @@ def require_local_endpoint(command: str = "local-images") -> str:
 def publish_placeholders(repositories: list[str], tag: str, target: AwsTarget) -> dict[str, str]:
     """Put one small manifest per repository under `tag`; returns repository → digest."""
     endpoint = require_local_endpoint()
-    with aws_errors(f"local-images: publishing placeholder images to {endpoint}"):
-        ecr = open_clients(target).ecr
-        return {
-            repository: publish_placeholder(ecr, repository, tag) for repository in repositories
-        }
+    aws = open_gateway(target)
+    doing = f"local-images: publishing placeholder images to {endpoint}"
+    return {
+        repository: publish_placeholder(aws, repository, tag, doing) for repository in repositories
+    }
 
 
-def publish_placeholder(ecr: Any, repository: str, tag: str) -> str:
-    """Put one placeholder manifest into a repository under `tag` (again: reuse it); its digest."""
+def placeholder_manifest(repository: str, tag: str) -> str:
+    """A manifest with no layers whose config digest is unique to the repository and tag."""
     config_digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
-    manifest = json.dumps(
+    return json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": MANIFEST_MEDIA_TYPE,
@@ -51,16 +51,13 @@ def publish_placeholder(ecr: Any, repository: str, tag: str) -> str:
             "layers": [],
         }
     )
-    try:
-        image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)
-    except ecr.exceptions.RepositoryNotFoundException:
+
+
+def publish_placeholder(aws: Gateway, repository: str, tag: str, doing: str) -> str:
+    """Put one placeholder manifest into a repository under `tag` (again: reuse it); its digest."""
+    digest = aws.put_image_manifest(repository, tag, placeholder_manifest(repository, tag), doing)
+    if digest is None:
         raise NotReady(
             f"local-images: no repository {repository} (run `factorstack bootstrap` first)"
-        ) from None
-    except ecr.exceptions.ImageAlreadyExistsException:
-        image = {
-            "image": ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": tag}])[
-                "images"
-            ][0]
-        }
-    return str(image["image"]["imageId"]["imageDigest"])
+        )
+    return digest

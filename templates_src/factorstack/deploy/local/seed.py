@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
+from factorstack.build.manifest import AwsTarget
+from factorstack.deploy.aws.gateway import Gateway, open_gateway
 from factorstack.deploy.local.placeholder_images import require_local_endpoint
-from factorstack.deploy.session import AwsTarget, aws_errors, open_clients
 from factorstack.model import AppModel, ParameterVariable, SecretVariable
 
 COMMAND = "local-seed"
@@ -62,35 +62,32 @@ def placeholder_secret(keys: frozenset[str], current: str | None) -> str:
     return json.dumps({**{key: PLACEHOLDER for key in sorted(keys)}, **data}, sort_keys=True)
 
 
-def seed_parameter(ssm: Any, name: str) -> str:
+def seed_parameter(aws: Gateway, name: str, doing: str) -> str:
     """Create the parameter with the placeholder unless it exists; what was done, as a line."""
-    try:
-        ssm.put_parameter(Name=name, Value=PLACEHOLDER, Type="String", Overwrite=False)
-    except ssm.exceptions.ParameterAlreadyExists:
+    if not aws.put_parameter_once(name, PLACEHOLDER, doing):
         return f"SSM parameter {name}: already there, kept"
     return f"SSM parameter {name} = {PLACEHOLDER}"
 
 
-def seed_secret(secretsmanager: Any, name: str, keys: frozenset[str]) -> str:
+def seed_secret(aws: Gateway, name: str, keys: frozenset[str], doing: str) -> str:
     """Create the secret, or add the keys it lacks; what was done, as a line."""
     shown = f" (keys {', '.join(sorted(keys))})" if keys else ""
-    try:
-        current = secretsmanager.get_secret_value(SecretId=name).get("SecretString")
-    except secretsmanager.exceptions.ResourceNotFoundException:
-        secretsmanager.create_secret(Name=name, SecretString=placeholder_secret(keys, None))
+    exists, current = aws.secret_string(name, doing)
+    if not exists:
+        aws.create_secret(name, placeholder_secret(keys, None), doing)
         return f"secret {name}{shown} = {PLACEHOLDER}"
     wanted = placeholder_secret(keys, current)
     if wanted == current:
         return f"secret {name}{shown}: already there, kept"
-    secretsmanager.put_secret_value(SecretId=name, SecretString=wanted)
+    aws.put_secret_string(name, wanted, doing)
     return f"secret {name}{shown}: missing keys set to {PLACEHOLDER}"
 
 
 def seed_placeholders(seeds: Seeds, target: AwsTarget) -> list[str]:
     """Seed the local endpoint; one line per parameter and secret."""
     endpoint = require_local_endpoint(COMMAND)
-    with aws_errors(f"{COMMAND}: seeding parameters and secrets in {endpoint}"):
-        clients = open_clients(target)
-        lines = [seed_parameter(clients.ssm, name) for name in seeds.parameters]
-        lines += [seed_secret(clients.secretsmanager, n, k) for n, k in seeds.secrets.items()]
+    aws = open_gateway(target)
+    doing = f"{COMMAND}: seeding parameters and secrets in {endpoint}"
+    lines = [seed_parameter(aws, name, doing) for name in seeds.parameters]
+    lines += [seed_secret(aws, n, k, doing) for n, k in seeds.secrets.items()]
     return lines
