@@ -26,6 +26,11 @@ def logical_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
+def scratch_volume_name(path: str) -> str:
+    """`/run/apache2` → `run-apache2`: the task volume mounted writable at a container path."""
+    return path.strip("/").replace("/", "-").replace(".", "-")
+
+
 @dataclass(frozen=True)
 class PlainVariable:
     name: str
@@ -76,10 +81,17 @@ class Process:
     min_tasks: int
     max_tasks: int
     variables: tuple[Variable, ...]
+    user: str  # numeric UID:GID, never root
+    writable: tuple[str, ...]  # the only paths it may write; its root filesystem is read-only
 
     @property
     def logical(self) -> str:
         return logical_name(self.name)
+
+    @property
+    def scratch_volumes(self) -> dict[str, str]:
+        """Volume name → the container path where it is mounted writable."""
+        return {scratch_volume_name(path): path for path in self.writable}
 
     @property
     def load_balanced(self) -> bool:

@@ -190,6 +190,41 @@ CASES = [
         "and would bill Extended Support (use 8.4, or set `extended_support: true` to pay for it)",
     ),
     (
+        "app.yaml",
+        _set("processes", "web", "user", "0:33"),
+        "app.yaml: processes.web.user: 0:33 runs the container as root (use the image's own "
+        "user, e.g. 33:33, www-data in Debian-based images)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "web", "port", 80),
+        "app.yaml: processes.web.port: 80 is a privileged port, which a container that is not "
+        "root and has no capabilities cannot listen on (use 1024 or above, e.g. 8080)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "web", "user", "www-data"),
+        "app.yaml: processes.web.user: 'www-data' is not valid (it must match "
+        "^[0-9]{1,10}:[0-9]{1,10}$)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "writable", ["/tmp", "/tmp"]),
+        "app.yaml: processes.worker.writable: /tmp is listed more than once (keep one)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "writable", ["/var/app.cache", "/var/app-cache"]),
+        "app.yaml: processes.worker.writable: /var/app-cache and /var/app.cache would share the "
+        "scratch volume 'var-app-cache' (rename one of the directories)",
+    ),
+    (
+        "app.yaml",
+        _set("processes", "worker", "writable", ["/tmp/../etc"]),
+        "app.yaml: processes.worker.writable.0: '/tmp/../etc' is not valid (it must match "
+        "^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$)",
+    ),
+    (
         "environments/prod.yaml",
         _delete("domain_name"),
         "environments/prod.yaml: domain_name: is required with certificate_arn: browsers check "

@@ -54,8 +54,44 @@ def test_every_command_is_registered() -> None:
         (["apply", "dev"], commands.cmd_apply),
         (["execute", "dev", "--image-tag", "v2"], commands.cmd_execute),
         (["local-aws", "--port", "0"], commands.cmd_local_aws),
+        (["status", "dev"], commands.cmd_status),
+        (["run", "dev", "web", "--", "true"], commands.cmd_run),
+        (["logs", "dev"], commands.cmd_logs),
     ]:
         assert parse(*argv).func is func
+
+
+def test_run_takes_the_command_after_a_double_dash_as_it_is() -> None:
+    args = parse("run", "dev", "web", "--detach", "--", "php", "-r", "echo 1;", "--", "--force")
+    assert (args.environment, args.process, args.detach) == ("dev", "web", True)
+    assert args.task_command == ["php", "-r", "echo 1;", "--", "--force"]
+    assert parse("run", "dev", "web", "--", "ls", "-la").task_command == ["ls", "-la"]
+    assert parse("run", "dev", "web", "--", "true").timeout == 3600
+    assert main(["run", "dev", "web"]) == 2  # no command: a usage error
+
+
+def test_logs_and_status_arguments() -> None:
+    args = parse("logs", "dev", "web", "worker", "--since", "2h", "--follow", "--filter", "ERROR")
+    assert (args.processes, args.since, args.follow, args.filter) == (
+        ["web", "worker"],
+        "2h",
+        True,
+        "ERROR",
+    )
+    defaults = parse("logs", "dev")
+    assert (defaults.processes, defaults.since, defaults.follow) == ([], "10m", False)
+    assert parse("status", "dev", "--json").json is True
+
+
+@pytest.mark.parametrize("command", ["status", "run", "logs"])
+def test_day_two_help_has_a_description_and_the_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert EXIT_CODES_HELP in out
+    assert "deployed" in out
 
 
 def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from factorstack import build, errors, model
 from factorstack.build import manifest
 from factorstack.deploy import commands, package, plan
@@ -30,3 +32,25 @@ def test_the_guard_splits_findings_once() -> None:
     assert [f.logical_id for f in verdict.blocked] == ["Database"]
     assert [f.logical_id for f in verdict.allowed] == ["Logs"]
     assert verdict.findings == found
+
+
+def test_the_day_two_commands_find_what_the_root_stack_outputs(sample_root: Path) -> None:
+    """status, run and logs look up the root's documented outputs, and take the value of each
+    `<Process>ServiceName` for the process's name: the service is named after its process."""
+    from factorstack.deploy.decide import deployed
+    from tests.support.templates import model_of, templates_of
+
+    built = templates_of(sample_root, "dev")
+    outputs = built[root.ROOT_FILE]["Outputs"]
+    for name in (deployed.CLUSTER_OUTPUT, deployed.URL_OUTPUT, deployed.IMAGE_TAG_OUTPUT):
+        assert name in outputs
+    processes = [p.name for p in model_of(sample_root, "dev").processes]
+    service_outputs = [k for k in outputs if k.endswith(deployed.SERVICE_OUTPUT_SUFFIX)]
+    assert len(service_outputs) == len(processes)
+    for process in processes:
+        services = [
+            r
+            for r in built[f"process-{process}.json"]["Resources"].values()
+            if r["Type"] == "AWS::ECS::Service"
+        ]
+        assert [s["Properties"]["ServiceName"] for s in services] == [process]

@@ -48,3 +48,31 @@ def lint_assumed_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     from factorstack import build
 
     monkeypatch.setattr(build, "lint_templates", lambda paths, regions, jobs=1: [])
+
+
+@pytest.fixture
+def deployed_sample(
+    local_aws: LocalAws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lint_assumed_clean: None
+) -> Path:
+    """The REAL sample app deployed as README's local walkthrough does it (seed, placeholder
+    images, release v1, build, plan, apply); the repo root."""
+    from factorstack.build import build
+    from factorstack.cli import main
+    from factorstack.deploy.apply import run_apply
+    from factorstack.deploy.bootstrap import run_bootstrap
+    from factorstack.deploy.plan import run_plan
+    from tests.support.fixture_build import ACCOUNT, dev_context
+    from tests.support.sample import copy_sample, edit_yaml
+
+    monkeypatch.setenv("PATH", "/nonexistent")  # no docker: local-images stands in for it
+    root = copy_sample(tmp_path / "sample")
+    edit_yaml(root / "environments/dev.yaml", lambda d: d.update(account=ACCOUNT, region=REGION))
+    build(root, ["dev"])
+    run_bootstrap(dev_context(root))
+    for argv in (["local-seed", "dev"], ["local-images", "dev", "--tag", "v1"]):
+        assert main([*argv, "--root", str(root)]) == 0
+    assert main(["release", "dev", "--root", str(root), "--no-build", "--tag", "v1"]) == 0
+    build(root, ["dev"])
+    assert run_plan(dev_context(root), []).changed
+    assert run_apply(dev_context(root)).status == "CREATE_COMPLETE"
+    return root

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from factorstack.model import Process
+from tests.support.templates import model_of
 from tests.support.tools import tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,16 +93,28 @@ def env_names(arguments: str) -> list[str]:
     return [word.split("=", 1)[0] for word in words]
 
 
-def cron_entries(path: Path) -> list[tuple[str, str]]:
-    """(schedule, command) for each job line of a crontab; variable lines are skipped."""
-    entries = []
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or re.match(r"^[A-Z_]+=", line):
-            continue
-        fields = line.split(None, 5)
-        entries.append((" ".join(fields[:5]), fields[5]))
-    return entries
+def process_of(folder: str) -> Process:
+    """The process app.yaml builds from docker/FOLDER, as the templates get it (defaults filled)."""
+    (process,) = [p for p in model_of(ROOT, "dev").processes if p.docker == f"docker/{folder}"]
+    return process
+
+
+def volumes_of(dockerfile: Path) -> list[str]:
+    return [
+        path for arguments in arguments_of(dockerfile, "VOLUME") for path in exec_form(arguments)
+    ]
+
+
+def chowned_to_www_data(dockerfile: Path) -> set[str]:
+    """Paths a RUN before the first VOLUME gives to www-data (`chown www-data:www-data PATH...`)."""
+    owned: set[str] = set()
+    for instruction in parse_dockerfile(dockerfile):
+        if instruction.keyword == "VOLUME":
+            break
+        if instruction.keyword == "RUN":
+            for paths in re.findall(r"chown www-data:www-data ([^&;|]+)", instruction.arguments):
+                owned.update(paths.split())
+    return owned
 
 
 # --- hadolint ------------------------------------------------------------------------------------
@@ -210,6 +224,47 @@ def is_root(user: str) -> bool:
     return user.split(":")[0] in ("0", "root")
 
 
+@pytest.mark.parametrize("folder", PROCESS_DIRS)
+def test_every_image_runs_as_the_non_root_user_that_ecs_is_told(folder):
+    """The image's USER and the task definition's User (app.yaml, default 33:33) agree: numeric,
+    so that a runtime can check it is not root without reading the image's /etc/passwd."""
+    user = last_user(DOCKER / folder / "Dockerfile")
+    assert re.fullmatch(r"[1-9][0-9]*:[0-9]+", user), user
+    assert not is_root(user)
+    assert user == process_of(folder).user
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=PROCESS_DIRS)
+def test_no_image_asks_hadolint_to_accept_root(dockerfile):
+    assert "DL3002" not in dockerfile.read_text()
+
+
+@pytest.mark.parametrize("folder", PROCESS_DIRS)
+def test_every_writable_path_is_a_volume_of_the_image_owned_by_its_user(folder):
+    """ECS mounts an empty volume at each of app.yaml's `writable` paths (the root filesystem is
+    read-only). An empty volume is root's with mode 0755 unless the image declares the same path
+    with VOLUME: then ECS copies the image's directory, owner included, into it."""
+    dockerfile = DOCKER / folder / "Dockerfile"
+    volumes = volumes_of(dockerfile)
+    assert volumes == list(process_of(folder).writable)
+    assert set(volumes) <= chowned_to_www_data(dockerfile)
+    assert last_user(dockerfile) == "33:33"  # www-data in the Debian images
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=PROCESS_DIRS)
+def test_volumes_name_real_directories_not_the_debian_symlinks(dockerfile):
+    """/var/run and /var/lock link to /run and /run/lock: ECS matches a VOLUME with the task's
+    mount by its path, so both name the real one."""
+    for path in volumes_of(dockerfile):
+        assert not path.startswith(("/var/run/", "/var/lock/")), path
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=PROCESS_DIRS)
+def test_every_image_is_debian_based_so_that_33_is_www_data(dockerfile):
+    (base,) = [arguments.split()[0] for arguments in arguments_of(dockerfile, "FROM")]
+    assert base.endswith("-trixie"), base  # Alpine's www-data is 82
+
+
 # --- web -----------------------------------------------------------------------------------------
 
 
@@ -249,14 +304,43 @@ def test_web_start_script_is_executable_and_shellcheck_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_web_serves_port_80_from_public():
+def test_web_serves_an_unprivileged_port_from_public():
+    """A process that is not root and has no capability cannot bind below 1024: apache listens
+    on app.yaml's web port, 8080, and nowhere else."""
+    port = process_of("apache").port
+    assert port == 8080
     dockerfile = DOCKER / "apache" / "Dockerfile"
-    assert arguments_of(dockerfile, "EXPOSE") == ["80"]
+    assert arguments_of(dockerfile, "EXPOSE") == [str(port)]
+    copies = {a.split()[-2]: a.split()[-1] for a in arguments_of(dockerfile, "COPY")}
+    assert copies["docker/apache/ports.conf"] == "/etc/apache2/ports.conf"
+    listens = [
+        line.strip()
+        for line in (DOCKER / "apache" / "ports.conf").read_text().splitlines()
+        if line.strip().startswith("Listen")
+    ]
+    assert listens == [f"Listen {port}"]
     site = (DOCKER / "apache" / "site.conf").read_text()
-    assert "<VirtualHost *:80>" in site
+    assert re.findall(r"<VirtualHost \*:(\d+)>", site) == [str(port)]
     assert "DocumentRoot /var/www/html/public" in site
     assert "FallbackResource /index.php" in site
     assert (ROOT / "sample-app" / "public" / "index.php").is_file()
+
+
+def test_apache_keeps_its_pid_file_and_locks_in_a_writable_directory():
+    """The base image's envvars take APACHE_RUN_DIR, APACHE_PID_FILE and APACHE_LOCK_DIR from
+    the environment (checked by hand: apache 2.4 as www-data, with no capability, a read-only
+    root and these volumes, answers the health check on 8080)."""
+    dockerfile = DOCKER / "apache" / "Dockerfile"
+    env = dict(
+        word.split("=", 1)
+        for arguments in arguments_of(dockerfile, "ENV")
+        for word in shlex.split(arguments)
+    )
+    writable = process_of("apache").writable
+    for name in ("APACHE_RUN_DIR", "APACHE_PID_FILE", "APACHE_LOCK_DIR"):
+        assert any(env[name].startswith(f"{path}/") or env[name] == path for path in writable), name
+    caches = [path for path in writable if path.endswith("/bootstrap/cache")]
+    assert caches == ["/var/www/html/bootstrap/cache"]  # where config:cache and route:cache write
 
 
 # --- worker --------------------------------------------------------------------------------------
@@ -279,38 +363,39 @@ def test_worker_is_not_root_and_can_catch_sigterm():
 # --- scheduler -----------------------------------------------------------------------------------
 
 
-def test_scheduler_crontab_runs_schedule_run_every_minute():
-    entries = cron_entries(DOCKER / "scheduler" / "crontab")
-    assert len(entries) == 1
-    schedule, command = entries[0]
-    assert schedule == "* * * * *"
-    assert "php artisan schedule:run" in command
-    assert "cd /var/www/html" in command
-
-
-def test_cron_parser_reads_jobs_and_skips_the_rest(tmp_path):
-    crontab = tmp_path / "crontab"
-    crontab.write_text("# comment\nSHELL=/bin/sh\n\n*/5 * * * * echo hi > /dev/null\n")
-    assert cron_entries(crontab) == [("*/5 * * * *", "echo hi > /dev/null")]
-
-
-def test_scheduler_runs_cron_in_the_foreground_and_its_job_as_www_data():
+def test_scheduler_runs_schedule_work_in_the_foreground_without_cron():
+    """No cron daemon: cron switches to the crontab's user for every job (BusyBox crond calls
+    initgroups, setgid and setuid even when nothing changes), which a task running as www-data
+    with no capability cannot do, and Fargate lets a task add back only SYS_PTRACE."""
     dockerfile = DOCKER / "scheduler" / "Dockerfile"
-    command = exec_form(arguments_of(dockerfile, "CMD")[-1])
-    assert command[0] == "crond" and "-f" in command
-    copies = {a.split()[-2]: a.split()[-1] for a in arguments_of(dockerfile, "COPY")}
-    crontab_in_image = copies["docker/scheduler/crontab"]
-    assert crontab_in_image.startswith("/etc/crontabs/")
-    assert not is_root(Path(crontab_in_image).name), "the job should not run as root"
-    assert any("rm -f /etc/crontabs/root" in run for run in arguments_of(dockerfile, "RUN"))
+    assert exec_form(arguments_of(dockerfile, "CMD")[-1]) == ["php", "artisan", "schedule:work"]
+    instructions = " ".join(i.arguments for i in parse_dockerfile(dockerfile))
+    assert "cron" not in instructions
+    assert sorted(p.name for p in (DOCKER / "scheduler").iterdir()) == [
+        "Dockerfile",
+        "Dockerfile.dockerignore",
+    ]
+    assert any("docker-php-ext-install pcntl" in run for run in arguments_of(dockerfile, "RUN"))
+    assert (
+        "command" not in yaml.safe_load((ROOT / "app.yaml").read_text())["processes"]["scheduler"]
+    )
 
 
-@pytest.mark.parametrize("process", ["apache", "scheduler"])
-def test_root_images_say_why(process):
-    dockerfile = DOCKER / process / "Dockerfile"
-    assert is_root(last_user(dockerfile))
-    text = dockerfile.read_text()
-    assert "Root is needed here" in text
+def test_schedule_work_starts_schedule_run_at_every_minute_as_a_child():
+    """Laravel's schedule:work: at the start of each minute a child `schedule:run` inherits the
+    variables ECS injected; SIGTERM stops the loop between runs (checked by hand as www-data
+    with no capability and a read-only root: the task ran at the minute, and a SIGTERM stopped
+    the loop at once)."""
+    artisan = (ROOT / "sample-app" / "artisan").read_text()
+    assert "'schedule:work' => schedule_work($options)" in artisan
+    work = artisan[artisan.index("function schedule_work") : artisan.index("function run_child")]
+    assert "(intdiv(time(), 60) + 1) * 60" in work
+    assert "run_child('schedule:run', [PHP_BINARY, APP_ROOT . '/artisan', 'schedule:run'])" in work
+    assert "new StopSignal('scheduler')" in work and "$stop->requested" in work
+    child = artisan[artisan.index("function run_child") :]
+    assert "proc_open($command" in child and "proc_close($child)" in child
+    # stdout and stderr inherited, so its output is the container's log
+    assert "proc_open($command, [0 => ['file', '/dev/null', 'r']], $pipes)" in child
 
 
 # --- build context -------------------------------------------------------------------------------

@@ -289,3 +289,195 @@ def addresses(count: int) -> dict[str, Any]:
             for index in range(count)
         ]
     }
+
+
+# The day-two commands' answers (shapes from the ECS, CloudWatch Logs, CloudWatch and
+# Application Auto Scaling API references).
+
+CLUSTER = "example-dev-ClusterStack-1AB2-Cluster-3CD4"
+
+
+def cluster_arn(cluster: str = CLUSTER) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}"
+
+
+def task_definition_arn(family: str, revision: int = 7) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{revision}"
+
+
+def task_arn(task_id: str, cluster: str = CLUSTER) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster}/{task_id}"
+
+
+def ecs_service(
+    name: str,
+    task_definition: str,
+    counts: tuple[int, int, int] = (2, 2, 0),
+    rollout: str = "COMPLETED",
+    alarms: list[str] | None = None,
+    subnets: list[str] | None = None,
+) -> dict[str, Any]:
+    """One DescribeServices entry: (desired, running, pending), a PRIMARY deployment in
+    `rollout` and an ACTIVE one it replaces, the awsvpc network, the rollback alarms."""
+    desired, running, pending = counts
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": subnets or ["subnet-0a1", "subnet-0b2"],
+            "securityGroups": ["sg-0tasks"],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    deployment = {
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+        "pendingCount": pending,
+        "runningCount": running,
+        "createdAt": T0,
+        "updatedAt": T0,
+        "launchType": "FARGATE",
+        "networkConfiguration": network,
+    }
+    return {
+        "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{CLUSTER}/{name}",
+        "serviceName": name,
+        "clusterArn": cluster_arn(),
+        "status": "ACTIVE",
+        "desiredCount": desired,
+        "runningCount": running,
+        "pendingCount": pending,
+        "launchType": "FARGATE",
+        "taskDefinition": task_definition,
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "alarms": {"alarmNames": alarms or [], "enable": bool(alarms), "rollback": True},
+        },
+        "deployments": [
+            {
+                **deployment,
+                "id": "ecs-svc/1111",
+                "status": "PRIMARY",
+                "rolloutState": rollout,
+                "rolloutStateReason": f"ECS deployment ecs-svc/1111 {rollout.lower()}.",
+            },
+            {**deployment, "id": "ecs-svc/0000", "status": "ACTIVE", "rolloutState": "COMPLETED"},
+        ],
+        "networkConfiguration": network,
+        "schedulingStrategy": "REPLICA",
+        "createdAt": T0,
+    }
+
+
+def ecs_task_definition(family: str, container: str, image: str, group: str) -> dict[str, Any]:
+    """DescribeTaskDefinition of a Fargate task definition with one awslogs container."""
+    return {
+        "taskDefinition": {
+            "taskDefinitionArn": task_definition_arn(family),
+            "family": family,
+            "revision": 7,
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "status": "ACTIVE",
+            "containerDefinitions": [
+                {
+                    "name": container,
+                    "image": image,
+                    "essential": True,
+                    "environment": [{"name": "LOG_CHANNEL", "value": "stderr"}],
+                    "secrets": [
+                        {"name": "DB_PASSWORD", "valueFrom": secret_arn("db") + ":password::"}
+                    ],
+                    "logConfiguration": {
+                        "logDriver": "awslogs",
+                        "options": {
+                            "awslogs-group": group,
+                            "awslogs-region": REGION,
+                            "awslogs-stream-prefix": container,
+                        },
+                    },
+                }
+            ],
+        }
+    }
+
+
+def ecs_task(
+    task_id: str,
+    family: str,
+    container: str,
+    status: str,
+    exit_code: int | None = None,
+    stopped_reason: str | None = None,
+    container_reason: str | None = None,
+) -> dict[str, Any]:
+    """One task of RunTask or DescribeTasks."""
+    ran: dict[str, Any] = {
+        "containerArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/{CLUSTER}/{task_id}/c1",
+        "taskArn": task_arn(task_id),
+        "name": container,
+        "lastStatus": status,
+    }
+    if exit_code is not None:
+        ran["exitCode"] = exit_code
+    if container_reason:
+        ran["reason"] = container_reason
+    task: dict[str, Any] = {
+        "taskArn": task_arn(task_id),
+        "clusterArn": cluster_arn(),
+        "taskDefinitionArn": task_definition_arn(family),
+        "lastStatus": status,
+        "desiredStatus": "STOPPED" if status == "STOPPED" else "RUNNING",
+        "launchType": "FARGATE",
+        "startedBy": "factorstack-run",
+        "group": f"family:{family}",
+        "containers": [ran],
+        "createdAt": T0,
+    }
+    if stopped_reason:
+        task["stoppedReason"] = stopped_reason
+        task["stopCode"] = "EssentialContainerExited"
+    return task
+
+
+def filtered_events(group: str, *events: tuple[int, str, str]) -> list[dict[str, Any]]:
+    """FilterLogEvents' events: (seconds after T0, stream, message) each."""
+    return [
+        {
+            "logStreamName": stream,
+            "timestamp": int(T0.timestamp() * 1000) + seconds * 1000,
+            "message": message,
+            "ingestionTime": int(T0.timestamp() * 1000) + seconds * 1000 + 500,
+            "eventId": f"{group}-{stream}-{seconds}".replace("/", ""),
+        }
+        for seconds, stream, message in events
+    ]
+
+
+def metric_alarm(name: str, state: str, reason: str = "Threshold Crossed") -> dict[str, Any]:
+    return {
+        "AlarmName": name,
+        "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+        "StateValue": state,
+        "StateReason": reason,
+        "StateUpdatedTimestamp": T0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "EvaluationPeriods": 3,
+        "Threshold": 1.0,
+        "ActionsEnabled": True,
+    }
+
+
+def scalable_target(cluster: str, service: str, low: int, high: int) -> dict[str, Any]:
+    return {
+        "ServiceNamespace": "ecs",
+        "ResourceId": f"service/{cluster}/{service}",
+        "ScalableDimension": "ecs:service:DesiredCount",
+        "MinCapacity": low,
+        "MaxCapacity": high,
+        "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/ecs.application-autoscaling"
+        ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
+        "CreationTime": T0,
+    }

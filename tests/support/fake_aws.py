@@ -8,12 +8,18 @@ is scripted by the test: `change_sets` are handed out in order by `create_change
 `executions` says how executing a change set ends. Anything it does not fake fails loudly: it
 has no clients to fall back on.
 
+The day-two commands read `services` (ECS, per cluster), `task_definitions`, `log_groups`
+(every event of a group; `log_events` filters them by time, and by pattern as a plain substring),
+`streams` (a task's stream, by group and stream name), `alarms` and `scaling`; a one-off task
+goes through `task_states` in order (the last one stays), and what `run_task` was asked is in
+`started`.
+
 The response shapes of real AWS are proven elsewhere, by the Stubber tests of the real gateway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,9 +29,12 @@ from factorstack.deploy.aws.images import RegistryLogin
 from factorstack.deploy.decide.change_sets import ChangeSet, ChangeSetRequest
 from factorstack.deploy.decide.events import StackEvent
 from factorstack.deploy.decide.images import ImageRef
+from factorstack.deploy.decide.log_events import LogEvent
 from factorstack.deploy.decide.preflight_rules import QuotaRead, QuotaSpec, SecretKeys, SecretStatus
 from factorstack.deploy.decide.service_roles import RoleAnswer, ServiceRole
+from factorstack.deploy.decide.services import OneOff, Service, TaskDefinition, TaskState
 from factorstack.deploy.decide.stacks import STACK_TYPE, Stack
+from factorstack.deploy.decide.status import AlarmState, ScalingBounds
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -143,6 +152,16 @@ class FakeAws(Gateway):
         self.deleted_stacks: list[str] = []
         self.uploaded: list[str] = []
         self.parameters_read: list[str] = []
+        # The day-two commands: what ECS, CloudWatch and Application Auto Scaling hold.
+        self.services_by_cluster: dict[str, dict[str, Service]] = {}
+        self.task_definitions: dict[str, TaskDefinition] = {}
+        self.log_groups: dict[str, list[LogEvent]] = {}
+        self.streams: dict[tuple[str, str], list[LogEvent]] = {}
+        self.alarms: dict[str, AlarmState] = {}
+        self.scaling: dict[str, ScalingBounds] = {}
+        self.task_states: list[TaskState] = []
+        self.started: list[OneOff] = []
+        self.log_queries: list[tuple[str, int, str | None]] = []  # group, start, pattern
 
     # -- account
 
@@ -292,3 +311,48 @@ class FakeAws(Gateway):
     def create_service_role(self, role: ServiceRole) -> RoleAnswer:
         self.roles.add(role.role_name)
         return RoleAnswer.CREATED
+
+    # -- the day-two commands
+
+    def services(self, cluster: str, names: Sequence[str]) -> dict[str, Service]:
+        known = self.services_by_cluster.get(cluster, {})
+        return {name: known[name] for name in names if name in known}
+
+    def task_definition(self, arn: str, container_name: str = "") -> TaskDefinition:
+        return self.task_definitions[arn]
+
+    def run_task(self, request: OneOff) -> str:
+        self.started.append(request)
+        task = f"task/{request.cluster}/task-{len(self.started)}"
+        return f"arn:aws:ecs:{self.region}:{self.account}:{task}"
+
+    def task(self, cluster: str, task_arn: str, container: str) -> TaskState | None:
+        if not self.task_states:
+            return None
+        state = self.task_states.pop(0) if len(self.task_states) > 1 else self.task_states[0]
+        return replace(state, arn=task_arn)
+
+    def stream_events(
+        self, group: str, stream: str, token: str | None
+    ) -> tuple[list[LogEvent], str | None]:
+        events = self.streams.get((group, stream))
+        if events is None:  # not written yet
+            return [], token
+        start = int(token or 0)
+        return events[start:], str(len(events))
+
+    def log_events(
+        self, group: str, start_ms: int, end_ms: int | None = None, pattern: str | None = None
+    ) -> list[LogEvent]:
+        self.log_queries.append((group, start_ms, pattern))
+        return [
+            e
+            for e in self.log_groups.get(group, [])
+            if e.timestamp >= start_ms and (not pattern or pattern in e.message)
+        ]
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
+        return {name: self.alarms[name] for name in names if name in self.alarms}
+
+    def scaling_bounds(self, cluster: str, services: Sequence[str]) -> dict[str, ScalingBounds]:
+        return {name: self.scaling[name] for name in services if name in self.scaling}

@@ -28,6 +28,10 @@ SERVICES = {  # Clients field → botocore service name
     "ec2": "ec2",
     "service_quotas": "service-quotas",
     "iam": "iam",
+    "ecs": "ecs",
+    "logs": "logs",
+    "cloudwatch": "cloudwatch",
+    "application_autoscaling": "application-autoscaling",
 }
 
 
@@ -36,7 +40,8 @@ class Stubs:
 
     `stubs.cfn_stub.add_response(...)` scripts CloudFormation, and likewise `s3_stub`,
     `sts_stub`, `ecr_stub`, `ssm_stub`, `secretsmanager_stub`, `acm_stub`, `rds_stub`,
-    `elasticache_stub`, `ec2_stub`, `quotas_stub`, `iam_stub`.
+    `elasticache_stub`, `ec2_stub`, `quotas_stub`, `iam_stub`, and for the day-two commands
+    `ecs_stub`, `logs_stub`, `cloudwatch_stub`, `application_autoscaling_stub`.
     """
 
     def __init__(self, region: str = REGION, **given: Any) -> None:

@@ -105,6 +105,58 @@ def test_data_security_groups_admit_only_the_tasks_on_their_port(data_templates,
     ]
 
 
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("group", ["DatabaseSecurityGroup", "CacheSecurityGroup"])
+def test_data_security_groups_send_nothing_out(data_templates, env, group):
+    """Inline egress replaces the default allow-all; its one rule matches nothing (ICMP type 252
+    code 86 to the broadcast address). Replies to the tasks flow anyway: groups are stateful."""
+    rules = data_templates[env]["Resources"][group]["Properties"]["SecurityGroupEgress"]
+    assert rules == [
+        {
+            "CidrIp": "255.255.255.255/32",
+            "Description": "Disallow all traffic",
+            "FromPort": 252,
+            "IpProtocol": "icmp",
+            "ToPort": 86,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "group", "port", "service"),
+    [
+        ("ServiceEgressToDatabase", "DatabaseSecurityGroup", 3306, "MySQL"),
+        ("ServiceEgressToCache", "CacheSecurityGroup", 6379, "Valkey"),
+    ],
+)
+def test_tasks_reach_each_data_service_on_its_port_only(data_templates, rule, group, port, service):
+    """The tasks' group (from the cluster stack) gets one rule out per data service, here,
+    where the data group is known; the cluster stack allows only HTTPS out."""
+    resource = data_templates["prod"]["Resources"][rule]
+    assert resource["Type"] == "AWS::EC2::SecurityGroupEgress"
+    assert resource["Properties"] == {
+        "Description": f"app tasks to {service} only",
+        "DestinationSecurityGroupId": {"Ref": group},
+        "FromPort": port,
+        "GroupId": {"Ref": "ServiceSecurityGroupId"},
+        "IpProtocol": "tcp",
+        "ToPort": port,
+    }
+
+
+def test_without_a_cache_the_tasks_get_no_way_to_one(sample_root):
+    def drop_cache(app: dict) -> None:
+        del app["cache"]
+        for name in ("CACHE_DRIVER", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_SCHEME"):
+            del app["environment"][name]
+
+    edit_yaml(sample_root / "app.yaml", drop_cache)
+    egress = resources_of_type(
+        templates_of(sample_root, "dev")["data.json"], "AWS::EC2::SecurityGroupEgress"
+    )
+    assert list(egress) == ["ServiceEgressToDatabase"]
+
+
 def test_data_tier_lives_in_the_isolated_subnets(data_templates):
     resources = data_templates["dev"]["Resources"]
     for name in ("DatabaseSubnetGroup", "CacheSubnetGroup"):

@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sample import edit_yaml
 from tests.support.templates import resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 PROCESSES = ["web", "worker", "scheduler"]
+ENVIRONMENTS = ["dev", "staging", "prod"]
+# The paths each process writes (app.yaml; /tmp by default): nothing else is writable.
+WRITABLE = {
+    "web": ["/tmp", "/run/apache2", "/var/www/html/bootstrap/cache"],
+    "worker": ["/tmp"],
+    "scheduler": ["/tmp"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +111,7 @@ def test_the_scheduler_can_never_run_twice(dev):
 def test_only_web_sits_behind_the_load_balancer(dev):
     web = _one(dev["process-web.json"], "AWS::ECS::Service")
     assert web["LoadBalancers"] == [
-        {"ContainerName": "web", "ContainerPort": 80, "TargetGroupArn": {"Ref": "TargetGroupArn"}}
+        {"ContainerName": "web", "ContainerPort": 8080, "TargetGroupArn": {"Ref": "TargetGroupArn"}}
     ]
     assert web["HealthCheckGracePeriodSeconds"] > 0
     for process in ("worker", "scheduler"):
@@ -148,7 +156,7 @@ def test_container_image_comes_from_the_process_repository_at_the_release_tag(de
         "Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
         "example/web:${ImageTag}"
     }
-    assert container["PortMappings"] == [{"ContainerPort": 80, "Protocol": "tcp"}]
+    assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
 
 
 def test_logs_go_to_cloudwatch_through_awslogs(dev):
@@ -187,3 +195,84 @@ def test_web_and_worker_scale_on_cpu_and_memory_at_75_percent(env):
             "ECSServiceAverageCPUUtilization": 75.0,
             "ECSServiceAverageMemoryUtilization": 75.0,
         }
+
+
+@pytest.fixture(scope="module")
+def every_env() -> dict[str, dict[str, dict]]:
+    return {env: templates_of(REPO, env) for env in ENVIRONMENTS}
+
+
+def _task_and_container(template: dict) -> tuple[dict, dict]:
+    task = _one(template, "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    return task, container
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize(
+    ("file", "process"),
+    [(f"process-{p}.json", p) for p in PROCESSES] + [("release-phase.json", "web")],
+)
+def test_every_container_runs_as_www_data_read_only_with_no_capability(
+    every_env, env, file, process
+):
+    """Non-root, read-only root filesystem, every Linux capability dropped (Fargate could add
+    back only SYS_PTRACE); the init process stays, so SIGTERM still reaches the app."""
+    task, container = _task_and_container(every_env[env][file])
+    assert container["User"] == "33:33"
+    assert container["ReadonlyRootFilesystem"] is True
+    assert container["LinuxParameters"] == {
+        "Capabilities": {"Drop": ["ALL"]},
+        "InitProcessEnabled": True,
+    }
+    assert "Privileged" not in container
+    # One empty task volume (a bind mount with no host) per writable path, mounted writable.
+    mounts = container["MountPoints"]
+    assert [m["ContainerPath"] for m in mounts] == WRITABLE[process]
+    assert all(m["ReadOnly"] is False for m in mounts)
+    assert task["Volumes"] == [{"Name": m["SourceVolume"]} for m in mounts]
+
+
+def test_scratch_volumes_are_named_after_their_paths(every_env):
+    _, container = _task_and_container(every_env["dev"]["process-web.json"])
+    assert {m["SourceVolume"]: m["ContainerPath"] for m in container["MountPoints"]} == {
+        "tmp": "/tmp",
+        "run-apache2": "/run/apache2",
+        "var-www-html-bootstrap-cache": "/var/www/html/bootstrap/cache",
+    }
+
+
+def test_user_and_writable_paths_come_from_app_yaml(sample_root):
+    def change(app: dict) -> None:
+        app["processes"]["worker"].update(user="1000:1000", writable=["/tmp", "/var/cache/app"])
+        app["processes"]["scheduler"]["writable"] = []
+
+    edit_yaml(sample_root / "app.yaml", change)
+    templates = templates_of(sample_root, "dev")
+    task, worker = _task_and_container(templates["process-worker.json"])
+    assert worker["User"] == "1000:1000"
+    assert [(m["SourceVolume"], m["ContainerPath"]) for m in worker["MountPoints"]] == [
+        ("tmp", "/tmp"),
+        ("var-cache-app", "/var/cache/app"),
+    ]
+    assert task["Volumes"] == [{"Name": "tmp"}, {"Name": "var-cache-app"}]
+    task, scheduler = _task_and_container(templates["process-scheduler.json"])
+    assert scheduler["ReadonlyRootFilesystem"] is True  # nothing writable at all
+    assert "MountPoints" not in scheduler and "Volumes" not in task
+
+
+def test_web_listens_on_an_unprivileged_port_from_the_load_balancer_on(every_env):
+    """8080 everywhere behind the edge: the container, the target group and both rules between
+    the load balancer and the tasks. The edge itself keeps 80 and 443."""
+    for templates in every_env.values():
+        _, container = _task_and_container(templates["process-web.json"])
+        assert container["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+        cluster = templates["cluster.json"]["Resources"]
+        assert cluster["TargetGroup"]["Properties"]["Port"] == 8080
+        for rule in ("LoadBalancerEgressToService", "ServiceIngressFromLoadBalancer"):
+            props = cluster[rule]["Properties"]
+            assert (props["FromPort"], props["ToPort"]) == (8080, 8080), rule
+        listeners = resources_of_type(
+            templates["cluster.json"], "AWS::ElasticLoadBalancingV2::Listener"
+        )
+        assert {listener["Properties"]["Port"] for listener in listeners.values()} <= {80, 443}

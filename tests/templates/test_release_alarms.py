@@ -85,4 +85,4 @@ def test_containers_run_an_init_process_so_sigterm_reaches_the_app():
         template = templates_of(REPO, "dev")[f"process-{process}.json"]
         (task,) = resources_of_type(template, "AWS::ECS::TaskDefinition").values()
         (container,) = task["Properties"]["ContainerDefinitions"]
-        assert container["LinuxParameters"] == {"InitProcessEnabled": True}
+        assert container["LinuxParameters"]["InitProcessEnabled"] is True

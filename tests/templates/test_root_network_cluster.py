@@ -35,6 +35,24 @@ PINNED_STATEFUL_IDS = {
     },
     "process-web.json": {"WebService": "AWS::ECS::Service"},
 }
+# Not stateful, but replacing one replaces or detaches what references it (tasks, database,
+# cache, load balancer): their ids stay as they are too.
+PINNED_REFERENCED_IDS = {
+    "cluster.json": {
+        "ServiceSecurityGroup": "AWS::EC2::SecurityGroup",
+        "LoadBalancerSecurityGroup": "AWS::EC2::SecurityGroup",
+        "TargetGroup": "AWS::ElasticLoadBalancingV2::TargetGroup",
+    },
+    "data.json": {
+        "DatabaseSecurityGroup": "AWS::EC2::SecurityGroup",
+        "CacheSecurityGroup": "AWS::EC2::SecurityGroup",
+    },
+    "network.json": {
+        "Vpc": "AWS::EC2::VPC",
+        "Private1RouteTable": "AWS::EC2::RouteTable",
+        "IsolatedRouteTable": "AWS::EC2::RouteTable",
+    },
+}
 STATEFUL_TYPES = {
     "AWS::RDS::DBInstance",
     "AWS::ElastiCache::ReplicationGroup",
@@ -50,6 +68,12 @@ def env_templates(request) -> dict[str, dict]:
 
 def test_stateful_logical_ids_are_pinned(env_templates):
     for file, expected in PINNED_STATEFUL_IDS.items():
+        resources = env_templates[file]["Resources"]
+        assert {name: resources[name]["Type"] for name in expected} == expected
+
+
+def test_referenced_logical_ids_are_pinned(env_templates):
+    for file, expected in PINNED_REFERENCED_IDS.items():
         resources = env_templates[file]["Resources"]
         assert {name: resources[name]["Type"] for name in expected} == expected
 
@@ -235,10 +259,10 @@ def test_load_balancer_may_only_reach_the_tasks_on_their_port():
     assert cluster["LoadBalancerEgressToService"]["Properties"] == {
         "Description": "to web tasks only",
         "DestinationSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
-        "FromPort": 80,
+        "FromPort": 8080,
         "GroupId": {"Ref": "LoadBalancerSecurityGroup"},
         "IpProtocol": "tcp",
-        "ToPort": 80,
+        "ToPort": 8080,
     }
     ingress = cluster["ServiceIngressFromLoadBalancer"]["Properties"]
     assert ingress["SourceSecurityGroupId"] == {"Ref": "LoadBalancerSecurityGroup"}
@@ -286,3 +310,50 @@ def test_flow_logs_role_is_scoped_to_its_log_group_and_this_account():
             }
         ],
     }
+
+
+def test_tasks_may_send_only_https_out_besides_the_data_ports(env_templates):
+    """Inline egress replaces the default allow-all on the tasks' group: 443 anywhere (AWS APIs,
+    ECR and its layers in S3, CloudWatch Logs, Secrets Manager, SSM, the app's third parties).
+    The only other rules out are the data stack's, to the database and cache groups."""
+    tasks = env_templates["cluster.json"]["Resources"]["ServiceSecurityGroup"]["Properties"]
+    assert tasks["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS to AWS APIs, ECR and third parties",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
+    rules_out = {
+        (file, name): resource["Properties"]
+        for file, template in env_templates.items()
+        for name, resource in resources_of_type(template, "AWS::EC2::SecurityGroupEgress").items()
+    }
+    tasks_out = {
+        key: (rule["FromPort"], rule["DestinationSecurityGroupId"])
+        for key, rule in rules_out.items()
+        if rule["GroupId"] in ({"Ref": "ServiceSecurityGroup"}, {"Ref": "ServiceSecurityGroupId"})
+    }
+    assert tasks_out == {
+        ("data.json", "ServiceEgressToDatabase"): (3306, {"Ref": "DatabaseSecurityGroup"}),
+        ("data.json", "ServiceEgressToCache"): (6379, {"Ref": "CacheSecurityGroup"}),
+    }
+    assert set(rules_out) - set(tasks_out) == {("cluster.json", "LoadBalancerEgressToService")}
+
+
+@pytest.mark.parametrize(("env", "zones"), [("dev", 2), ("prod", 3)])
+def test_private_subnets_reach_s3_through_a_gateway_endpoint(env, zones):
+    """ECR keeps image layers in S3: with a gateway endpoint on the tasks' route tables, pulls
+    skip the NAT gateway. The isolated subnets (the data tier) get no route to S3 either."""
+    network = templates_of(REPO, env)["network.json"]
+    (endpoint,) = resources_of_type(network, "AWS::EC2::VPCEndpoint").values()
+    props = endpoint["Properties"]
+    assert props["VpcEndpointType"] == "Gateway"
+    assert props["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"}
+    assert props["VpcId"] == {"Ref": "Vpc"}
+    assert props["RouteTableIds"] == [
+        {"Ref": f"Private{zone}RouteTable"} for zone in range(1, zones + 1)
+    ]
+    assert "PolicyDocument" not in props  # the app's own buckets take this route as well

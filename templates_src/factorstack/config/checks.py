@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from factorstack.config.models import (
+    DEFAULT_PROCESS_USER,
     AppSpec,
     EnvironmentSpec,
     ParameterRef,
@@ -20,6 +21,7 @@ from factorstack.model import (
     GENERATED_CACHE_SECRET,
     GENERATED_DATABASE_SECRET,
     logical_name,
+    scratch_volume_name,
 )
 
 # Fargate task sizes: cpu units → the memory values (MiB) it accepts.
@@ -38,6 +40,8 @@ MYSQL_PAST_STANDARD_SUPPORT = {"8.0": "2026-07-31"}
 # Fargate stops a task at most 120 s after SIGTERM; a job needs some of that to finish and exit.
 FARGATE_STOP_TIMEOUT_SECONDS = 120
 SHUTDOWN_MARGIN_SECONDS = 10
+# Below this, binding a port takes root or CAP_NET_BIND_SERVICE; every container has neither.
+UNPRIVILEGED_PORTS_START = 1024
 # /23 at most: cut into 16 subnets, each is still the /27 a load balancer needs.
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 23
 
@@ -118,10 +122,50 @@ def _runtime_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
             )
 
 
+def _container_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
+    """Every container runs as a user that is not root and writes to distinct volumes only."""
+    for name, spec in app.processes.items():
+        where = f"processes.{name}"
+        if spec.user.split(":")[0] == "0":
+            yield (
+                app_file,
+                f"{where}.user",
+                f"{spec.user} runs the container as root (use the image's own user, "
+                f"e.g. {DEFAULT_PROCESS_USER}, www-data in Debian-based images)",
+            )
+        if spec.port is not None and spec.port < UNPRIVILEGED_PORTS_START:
+            yield (
+                app_file,
+                f"{where}.port",
+                f"{spec.port} is a privileged port, which a container that is not root and has "
+                f"no capabilities cannot listen on (use {UNPRIVILEGED_PORTS_START} or above, "
+                "e.g. 8080)",
+            )
+        for message in _writable_problems(spec.writable):
+            yield (app_file, f"{where}.writable", message)
+
+
+def _writable_problems(paths: list[str]) -> Iterator[str]:
+    """Each writable path gets a volume of its own, named after it."""
+    by_volume: dict[str, list[str]] = {}
+    for path in paths:
+        by_volume.setdefault(scratch_volume_name(path), []).append(path)
+    for volume, sharing in by_volume.items():
+        distinct = sorted(set(sharing))
+        if len(distinct) > 1:
+            yield (
+                f"{_spoken_list(distinct, 'and')} would share the scratch volume {volume!r} "
+                "(rename one of the directories)"
+            )
+        elif len(sharing) > 1:
+            yield f"{sharing[0]} is listed more than once (keep one)"
+
+
 def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     """References inside app.yaml: parameters, secrets and services used must be declared."""
     yield from _name_problems(app, app_file)
     yield from _runtime_problems(app, app_file)
+    yield from _container_problems(app, app_file)
     if app.release is not None and app.release.process not in app.processes:
         known = _spoken_list(sorted(app.processes), "or")
         yield (

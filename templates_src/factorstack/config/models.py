@@ -23,6 +23,10 @@ ProcessName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=
 EnvVarName = Annotated[str, StringConstraints(pattern=ENV_VAR_PATTERN, max_length=255)]
 SsmName = Annotated[str, StringConstraints(pattern=SSM_NAME_PATTERN, max_length=1011)]
 SecretName = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN, max_length=512)]
+# An absolute directory: each part starts with a letter, digit or `_` (so no `.` or `..`). Its
+# scratch volume is named after it, within ECS's 255 characters.
+CONTAINER_PATH_PATTERN = r"^(/[A-Za-z0-9_][A-Za-z0-9._-]*)+$"
+ContainerPath = Annotated[str, StringConstraints(pattern=CONTAINER_PATH_PATTERN, max_length=255)]
 
 
 class Strict(BaseModel):
@@ -32,6 +36,12 @@ class Strict(BaseModel):
 
 
 # ---------------------------------------------------------------- app.yaml
+
+# Every container runs as this user unless app.yaml names another: www-data in the Debian-based
+# official PHP images, which the sample's three images use (their USER says the same).
+DEFAULT_PROCESS_USER = "33:33"
+# And writes only here (its root filesystem is read-only): temporary files.
+DEFAULT_WRITABLE_PATHS = ("/tmp",)
 
 
 class ProcessSpec(Strict):
@@ -53,6 +63,19 @@ class ProcessSpec(Strict):
     )
     environment: dict[EnvVarName, EnvValue] = Field(
         default_factory=dict, description="Variables for this process only, beside the app's."
+    )
+    user: str = Field(
+        default=DEFAULT_PROCESS_USER,
+        pattern=r"^[0-9]{1,10}:[0-9]{1,10}$",
+        description="UID:GID the container runs as, numeric and never root (UID 0); the image's "
+        "USER should say the same. Default 33:33, www-data in Debian-based images.",
+    )
+    writable: list[ContainerPath] = Field(
+        default=list(DEFAULT_WRITABLE_PATHS),
+        max_length=20,
+        description="The only directories the process may write: each gets an empty scratch "
+        "volume, the rest of the filesystem is read-only. The image declares each with VOLUME, "
+        "owned by the user. Default [/tmp].",
     )
 
 

@@ -90,6 +90,8 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
                 min_tasks=1 if single else sizing.min_tasks,
                 max_tasks=1 if single else sizing.max_tasks,
                 variables=tuple(_variable(k, merged[k]) for k in sorted(merged)),
+                user=spec.user,
+                writable=tuple(spec.writable),
             )
         )
     database = None

@@ -4,7 +4,8 @@ It reads `build/ENV/` and never builds templates. Four rooms, importing only dow
 
   the workflows (this folder): bootstrap.py, plan.py, apply.py, release.py, and the steps they
       share (flow.py, execute.py, follow_up.py, package.py, preflight.py, docker.py,
-      revision.py); commands.py wires them to the CLI, context.py holds what they share
+      revision.py); the day-two commands status.py, run.py, logs.py and what they share
+      (day_two.py); commands.py wires them to the CLI, context.py holds what they share
   aws/      the gateway: every AWS call, errors translated in one place, throttling retried by
             the clients themselves
   present/  what people and the next command read: tables, Markdown, plan.json

@@ -1,4 +1,5 @@
-"""The deploy subcommands: bootstrap, plan, apply, execute, local-aws.
+"""The deploy subcommands: bootstrap, plan, apply, execute, release, the day-two commands
+(status, run, logs) and the local endpoint's (local-aws, local-images, local-seed).
 
 cli.py calls `register(subparsers)` and then `args.func(args)`; UserErrors raised here become
 one line and their exit code there.
@@ -16,16 +17,19 @@ if TYPE_CHECKING:
     from factorstack.deploy.context import Context
 
 DEFAULT_TIMEOUT = 3600
+DEFAULT_POLL = 5.0  # seconds between looks at a stack
+FOLLOW_POLL = 2.0  # seconds between looks at a one-off task or at new log lines
+DEFAULT_SINCE = "10m"
 
 
-def _context(args: argparse.Namespace) -> Context:
+def _context(args: argparse.Namespace, poll: float = DEFAULT_POLL) -> Context:
     # Imported here: boto3 and rich cost ~0.2 s that `factorstack build` should not pay.
     from factorstack.deploy.context import Context, Timing
 
     return Context(
         root=Path(getattr(args, "root", ".")),
         environment=args.environment,
-        timing=Timing(timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT))),
+        timing=Timing(timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT)), poll=poll),
     )
 
 
@@ -64,6 +68,29 @@ def cmd_release(args: argparse.Namespace) -> int:
     from factorstack.deploy.release import run_release
 
     run_release(_context(args), args.tag, build_images=not args.no_build)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from factorstack.deploy.status import run_status
+
+    run_status(_context(args), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from factorstack.deploy.run import run_one_off
+
+    ctx = _context(args, FOLLOW_POLL)
+    return run_one_off(ctx, args.process, args.task_command, args.detach)
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from factorstack.deploy.decide.log_events import parse_since
+    from factorstack.deploy.logs import run_logs
+
+    since = parse_since(args.since)
+    run_logs(_context(args, FOLLOW_POLL), args.processes, since, args.follow, args.filter)
     return EXIT_OK
 
 
@@ -170,6 +197,8 @@ def register(subparsers: Any) -> None:
     )
     release.set_defaults(func=cmd_release)
 
+    _register_day_two(subparsers)
+
     local_help = "run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export"
     local = subparsers.add_parser(
         "local-aws",
@@ -198,3 +227,72 @@ def register(subparsers: Any) -> None:
     )
     _env(seed)
     seed.set_defaults(func=cmd_local_seed)
+
+
+def _register_day_two(subparsers: Any) -> None:
+    """status, run, logs: what a deployed environment is doing; they read its stacks and need
+    no names but ENV's (and a process's)."""
+    status_help = "show what a deployed environment runs: tasks, rollout, images, alarms, scaling"
+    status = subparsers.add_parser(
+        "status",
+        help=status_help,
+        description=f"{status_help}; the root stack's status, last update, release and URL",
+        epilog=EXIT_CODES_HELP,
+    )
+    _env(status)
+    status.add_argument("--json", action="store_true", help="JSON with stable keys, for scripts")
+    status.set_defaults(func=cmd_status)
+
+    run_help = "run a one-off command as a task of a deployed process (e.g. a migration)"
+    run = subparsers.add_parser(
+        "run",
+        help=run_help,
+        description=f"{run_help}: its task definition (image, variables, secrets), its "
+        "subnets and security group, COMMAND instead of its own; the task's log is followed "
+        "live until it stops. Put COMMAND after `--`: "
+        "factorstack run prod web -- php artisan migrate:status",
+        epilog="Without --detach it exits with COMMAND's own exit code once the task ran "
+        "(1 when the task stopped without one, e.g. its image could not be pulled); before "
+        f"that, {EXIT_CODES_HELP}",
+    )
+    _env(run)
+    run.add_argument("process", metavar="PROCESS", help="process type whose task it runs as")
+    # Not `command`: cli.py's subparsers keep the subcommand's name there.
+    run.add_argument(
+        "task_command", metavar="COMMAND", nargs="+", help="the command and its arguments"
+    )
+    run.add_argument("--detach", action="store_true", help="only start the task and print its id")
+    run.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=int,
+        default=DEFAULT_TIMEOUT,
+        help=f"how long to follow the task (default {DEFAULT_TIMEOUT}); it runs on after that",
+    )
+    run.set_defaults(func=cmd_run)
+
+    logs_help = "print the log lines of a deployed environment's processes, interleaved by time"
+    logs = subparsers.add_parser(
+        "logs",
+        help=logs_help,
+        description=f"{logs_help}, each with its process in front (`release` for the release "
+        "phase's task); times are UTC",
+        epilog=EXIT_CODES_HELP,
+    )
+    _env(logs)
+    logs.add_argument(
+        "processes", metavar="PROCESS", nargs="*", help="only these processes (default: all)"
+    )
+    logs.add_argument(
+        "--since",
+        metavar="AGE",
+        default=DEFAULT_SINCE,
+        help=f"how far back: 30s, 10m, 2h, 1d (default {DEFAULT_SINCE})",
+    )
+    logs.add_argument("--follow", action="store_true", help="keep printing new lines until Ctrl-C")
+    logs.add_argument(
+        "--filter",
+        metavar="PATTERN",
+        help="CloudWatch Logs filter pattern, e.g. ERROR or '\"payment failed\"'",
+    )
+    logs.set_defaults(func=cmd_logs)

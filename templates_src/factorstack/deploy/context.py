@@ -20,10 +20,15 @@ from factorstack.deploy.aws.gateway import Gateway, open_gateway
 LOG_WIDTH = 160  # CI logs are not terminals; rich would otherwise squeeze tables into 80
 
 
-def default_console() -> Console:
+def default_console(stderr: bool = False) -> Console:
     """A console for the terminal, or a wide one when writing to a log."""
-    console = Console()
-    return console if console.is_terminal else Console(width=LOG_WIDTH)
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(width=LOG_WIDTH, stderr=stderr)
+
+
+def notes_console() -> Console:
+    """Where a command whose stdout is someone else's output (`run`) says what it does."""
+    return default_console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Timing:
     poll: float = 5.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    now: Callable[[], float] = time.time  # wall-clock seconds: how far back logs look
 
 
 @dataclass
@@ -41,13 +47,19 @@ class Context:
     root: Path
     environment: str
     console: Console = field(default_factory=default_console)
+    notes: Console = field(default_factory=notes_console)
     timing: Timing = field(default_factory=Timing)
     change_set_timing: Timing = field(default_factory=lambda: Timing(timeout=900.0, poll=2.0))
     gateway_for: Callable[[AwsTarget], Gateway] = open_gateway
 
     def echo(self, line: str) -> None:
         """One plain line of progress (no markup, so resource names print as they are)."""
-        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        self.console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+    def note(self, line: str) -> None:
+        """One plain line about what the command does, on stderr (`notes`), so that stdout
+        holds only what the command shows (a task's output, JSON)."""
+        self.notes.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
     def load(self, require_fresh: bool = True) -> Build:
         """The environment's build, verified (and checked against the config when asked).

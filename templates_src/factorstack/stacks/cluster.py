@@ -176,6 +176,19 @@ def build_cluster(model: AppModel, *, network: NetworkOutputs) -> Built[ClusterO
             "ServiceSecurityGroup",
             GroupDescription=f"{model.app} {model.environment} tasks",
             VpcId=vpc,
+            # Inline egress replaces the default allow-all: HTTPS out only (AWS APIs, ECR and
+            # its S3 layers, logs, secrets, the app's third parties). The data stack adds the
+            # database and cache ports to their groups (ServiceEgressTo...). DNS to the VPC
+            # resolver is never filtered by security groups.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="tcp",
+                    FromPort=HTTPS_PORT,
+                    ToPort=HTTPS_PORT,
+                    CidrIp=ANYWHERE,
+                    Description="HTTPS to AWS APIs, ECR and third parties",
+                )
+            ],
         )
     )
     cluster_name = child.give("ClusterName", Ref(cluster), "ECS cluster name.")

@@ -1,6 +1,6 @@
 """Data stack: RDS MySQL and ElastiCache (Valkey or Redis) in the isolated subnets, each with a
 generated secret, encrypted at rest and in transit, reachable only from the app's tasks on its
-own port.
+own port and sending nothing out.
 
 Both keep their data: Snapshot on replacement and deletion; secrets are retained.
 """
@@ -62,7 +62,7 @@ class Placement(NamedTuple):
 
     vpc: Ref
     subnets: Ref  # comma-separated isolated subnets
-    tasks: Ref  # the app tasks' security group
+    tasks: Ref  # the app tasks' security group: admitted, and given a rule out to the service
 
 
 def mysql_parameter_family(db: Database) -> str:
@@ -70,12 +70,13 @@ def mysql_parameter_family(db: Database) -> str:
 
 
 def _security_group(
-    template: Template, model: AppModel, name: str, service: str, port: int, vpc: Ref, tasks: Ref
+    template: Template, model: AppModel, stem: str, service: str, port: int, vpc: Ref, tasks: Ref
 ) -> ec2.SecurityGroup:
-    """A data service's group: the app's tasks on the service's port, nothing else."""
-    return template.add_resource(
+    """A data service's group: the app's tasks on the service's port, nothing else, and nothing
+    out; and the tasks' one rule out to it (their group has no other way to this port)."""
+    group = template.add_resource(
         ec2.SecurityGroup(
-            name,
+            f"{stem}SecurityGroup",
             GroupDescription=f"{model.app} {model.environment} {service}",
             VpcId=vpc,
             SecurityGroupIngress=[
@@ -87,8 +88,34 @@ def _security_group(
                     Description=f"{service} from the app tasks only",
                 )
             ],
+            # Inline egress replaces the default allow-all; this rule matches nothing (ICMP
+            # type 252, code 86, to 255.255.255.255), so nothing leaves. Replies to the tasks
+            # still flow: security groups are stateful.
+            SecurityGroupEgress=[
+                ec2.SecurityGroupRule(
+                    IpProtocol="icmp",
+                    FromPort=252,
+                    ToPort=86,
+                    CidrIp="255.255.255.255/32",
+                    Description="Disallow all traffic",
+                )
+            ],
         )
     )
+    # Standalone, in this stack: the tasks' group lives in the cluster stack, which cannot
+    # know this group.
+    template.add_resource(
+        ec2.SecurityGroupEgress(
+            f"ServiceEgressTo{stem}",
+            GroupId=tasks,
+            IpProtocol="tcp",
+            FromPort=port,
+            ToPort=port,
+            DestinationSecurityGroupId=Ref(group),
+            Description=f"app tasks to {service} only",
+        )
+    )
+    return group
 
 
 def _database(
@@ -124,7 +151,7 @@ def _database(
         "RDS deletion protection (false while the stack is first created).",
         AllowedValues=["true", "false"],
     )
-    group = _security_group(template, model, "DatabaseSecurityGroup", "MySQL", db.port, vpc, tasks)
+    group = _security_group(template, model, "Database", "MySQL", db.port, vpc, tasks)
     subnet_group = template.add_resource(
         rds.DBSubnetGroup(
             "DatabaseSubnetGroup",
@@ -220,9 +247,7 @@ def _cache(
         )
     )
     engine_name = ENGINE_NAMES[cache.engine]
-    group = _security_group(
-        template, model, "CacheSecurityGroup", engine_name, cache.port, vpc, tasks
-    )
+    group = _security_group(template, model, "Cache", engine_name, cache.port, vpc, tasks)
     subnet_group = template.add_resource(
         cache_types.SubnetGroup(
             "CacheSubnetGroup",

@@ -1,7 +1,8 @@
 """Network stack: a VPC with public, private (egress through NAT) and isolated subnets per zone.
 
 Public subnets hold the load balancer, private ones the tasks, isolated ones the data tier,
-which has no route out of the VPC at all.
+which has no route out of the VPC at all. The private subnets reach S3 through a gateway
+endpoint, so image layers pulled from ECR (stored in S3) skip the NAT gateway.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from awacs import logs
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Tags, Template, ec2, iam
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template, ec2, iam
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel
@@ -113,6 +114,21 @@ def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
     )
 
 
+def _s3_endpoint(template: Template, vpc: ec2.VPC, route_tables: list[ec2.RouteTable]) -> None:
+    """A route to S3 in each private route table: no NAT charge, no NAT bandwidth, for ECR's
+    image layers and the app's own buckets in the region. No endpoint policy: a restrictive one
+    would also bind the app's own S3 traffic, which takes this route too."""
+    template.add_resource(
+        ec2.VPCEndpoint(
+            "S3GatewayEndpoint",
+            VpcId=Ref(vpc),
+            ServiceName=Sub("com.amazonaws.${AWS::Region}.s3"),
+            VpcEndpointType="Gateway",
+            RouteTableIds=[Ref(table) for table in route_tables],
+        )
+    )
+
+
 def build_network(model: AppModel) -> Built[NetworkOutputs]:
     """Model in, network stack out; its outputs are the ids other stacks need."""
     net = model.network
@@ -149,7 +165,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
     )
     isolated_routes = template.add_resource(ec2.RouteTable("IsolatedRouteTable", VpcId=Ref(vpc)))
 
-    public, private, isolated, nats = [], [], [], []
+    public, private, isolated, nats, private_routes = [], [], [], [], []
     for index in range(net.availability_zones):
         zone = index + 1
         subnet = _subnet(template, "public", zone, vpc, net.public_subnets[index])
@@ -177,6 +193,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
         subnet = _subnet(template, "private", zone, vpc, net.private_subnets[index])
         private.append(subnet)
         routes = template.add_resource(ec2.RouteTable(f"Private{zone}RouteTable", VpcId=Ref(vpc)))
+        private_routes.append(routes)
         template.add_resource(
             ec2.Route(
                 f"Private{zone}DefaultRoute",
@@ -199,6 +216,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
                 RouteTableId=Ref(isolated_routes),
             )
         )
+    _s3_endpoint(template, vpc, private_routes)
     _flow_logs(template, model, vpc)
 
     def subnet_ids(name: str, subnets: list[ec2.Subnet], use: str) -> Handle:

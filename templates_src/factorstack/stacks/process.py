@@ -1,7 +1,9 @@
 """Process stack, one per process type: its task definition, roles and Fargate service.
 
 A stack per process keeps each template small, so an app with many process types never meets
-CloudFormation's 500-resource limit.
+CloudFormation's 500-resource limit. Every container runs hardened: as app.yaml's non-root user,
+with a read-only root filesystem, a scratch volume at each of its `writable` paths and every
+Linux capability dropped.
 """
 
 from __future__ import annotations
@@ -251,6 +253,8 @@ def task_definition_of(
     """`stem` names a task definition other than the service's (the release phase's): its
     logical id, family and log stream prefix."""
     name = stem.lower() or process.name
+    # Bind mounts without a host: empty, on the task's ephemeral storage, gone with the task.
+    volumes = [ecs.Volume(Name=volume) for volume in process.scratch_volumes]
     return template.add_resource(
         ecs.TaskDefinition(
             f"{stem or process.logical}TaskDefinition",
@@ -265,8 +269,27 @@ def task_definition_of(
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
             ContainerDefinitions=[_container(model, process, inputs, name)],
+            **({"Volumes": volumes} if volumes else {}),
         )
     )
+
+
+def _hardened(process: Process) -> dict[str, object]:
+    """What every container gets: its own user (never root), a read-only root filesystem with
+    a scratch volume at each path the process writes, and no Linux capability at all."""
+    mounts = [
+        ecs.MountPoint(SourceVolume=volume, ContainerPath=path, ReadOnly=False)
+        for volume, path in process.scratch_volumes.items()
+    ]
+    return {
+        "User": process.user,
+        "ReadonlyRootFilesystem": True,
+        **({"MountPoints": mounts} if mounts else {}),
+        # An init process forwards SIGTERM to the app (shells ignore it as PID 1).
+        "LinuxParameters": ecs.LinuxParameters(
+            InitProcessEnabled=True, Capabilities=ecs.KernelCapabilities(Drop=["ALL"])
+        ),
+    }
 
 
 def _container(
@@ -294,8 +317,6 @@ def _container(
         Name=process.name,
         Image=image(model, process, inputs.image_tag),
         Essential=True,
-        # An init process forwards SIGTERM to the app (cron and shells ignore it as PID 1).
-        LinuxParameters=ecs.LinuxParameters(InitProcessEnabled=True),
         Environment=sorted(environment, key=lambda e: e.Name),
         Secrets=sorted(secrets, key=lambda s: s.Name),
         StopTimeout=STOP_TIMEOUT_SECONDS,
@@ -307,6 +328,7 @@ def _container(
                 "awslogs-stream-prefix": stream_prefix,
             },
         ),
+        **_hardened(process),
         **extra,
     )
 

@@ -16,7 +16,10 @@ from factorstack.deploy.aws.change_sets import ChangeSetCalls
 from factorstack.deploy.aws.events import EventCalls
 from factorstack.deploy.aws.images import ImageCalls
 from factorstack.deploy.aws.local_fill import LocalFillCalls
+from factorstack.deploy.aws.logs import LogCalls
+from factorstack.deploy.aws.monitoring import MonitorCalls
 from factorstack.deploy.aws.roles import RoleCalls
+from factorstack.deploy.aws.services import ServiceCalls
 from factorstack.deploy.aws.session import Clients, caller_account, check_account, open_clients
 from factorstack.deploy.aws.stacks import StackCalls
 
@@ -30,6 +33,9 @@ class Gateway(
     AccountCalls,
     RoleCalls,
     LocalFillCalls,
+    ServiceCalls,
+    LogCalls,
+    MonitorCalls,
 ):
     """Every AWS call of deploy, one method per thing it asks or does."""
 

@@ -37,11 +37,15 @@ from factorstack.errors import DeployError
 
 if TYPE_CHECKING:  # the boto3-stubs client types; nothing of them is needed at run time
     from mypy_boto3_acm import ACMClient
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecs import ECSClient
     from mypy_boto3_elasticache import ElastiCacheClient
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_rds import RDSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -81,6 +85,10 @@ class Clients:
     ec2: EC2Client
     service_quotas: ServiceQuotasClient
     iam: IAMClient
+    ecs: ECSClient  # the day-two commands: status, run, logs
+    logs: CloudWatchLogsClient
+    cloudwatch: CloudWatchClient
+    application_autoscaling: ApplicationAutoScalingClient
     region: str
 
 
@@ -189,6 +197,12 @@ def open_clients(target: AwsTarget) -> Clients:
         ec2=session.client("ec2", region_name=region, config=config),
         service_quotas=session.client("service-quotas", region_name=region, config=config),
         iam=session.client("iam", region_name=region, config=config),
+        ecs=session.client("ecs", region_name=region, config=config),
+        logs=session.client("logs", region_name=region, config=config),
+        cloudwatch=session.client("cloudwatch", region_name=region, config=config),
+        application_autoscaling=session.client(
+            "application-autoscaling", region_name=region, config=config
+        ),
         region=region,
     )
 

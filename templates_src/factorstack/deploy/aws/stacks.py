@@ -40,6 +40,7 @@ def stack_from_api(raw: StackTypeDef) -> Stack:
             o.get("OutputKey", ""): str(o.get("OutputValue", "")) for o in raw.get("Outputs") or []
         },
         tags={t["Key"]: t["Value"] for t in raw.get("Tags") or []},
+        created=timestamp(raw.get("CreationTime")),
     )
 
 

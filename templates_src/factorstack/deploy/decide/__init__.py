@@ -12,4 +12,8 @@ decision is tested by feeding it recorded answers.
   images.py        the images a plan needs; refusing missing ones
   preflight_needs.py, preflight_rules.py   what a build needs from the account; what answers mean
   service_roles.py the service-linked roles bootstrap makes sure of
+  deployed.py      a deployed environment from its root stack's outputs (status, run, logs)
+  services.py      ECS services, task definitions, one-off tasks and their exit codes
+  log_events.py    --since, who wrote a line, interleaving by time, what a follow has shown
+  status.py        an environment's status and its JSON
 """

@@ -20,6 +20,7 @@ class Stack:
     parameters: Mapping[str, str] = field(default_factory=dict)  # NoEcho values read '****'
     outputs: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    created: str | None = None  # ISO text, like last_updated
 
 
 STACK_TYPE = "AWS::CloudFormation::Stack"  # a nested stack, as a resource of its parent

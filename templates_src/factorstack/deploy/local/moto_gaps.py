@@ -18,6 +18,14 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   InvalidInput "Service role name X has been taken in this account, ...".
 - a Lambda-backed custom resource (the release phase) waited forever: moto runs Lambda only
   in Docker; it is a placeholder that succeeds at once on the local endpoint.
+- the day-two commands (status, run): an ECS service created by CloudFormation lost its
+  NetworkConfiguration, LaunchType and DeploymentConfiguration (describe_services showed no
+  subnets, EC2 and no rollback alarms, so `run` had no network to start a task in); and
+  `AWS::CloudWatch::Alarm` and `AWS::ApplicationAutoScaling::ScalableTarget` were not modelled,
+  so DescribeAlarms and DescribeScalableTargets knew nothing of the stacks' alarms and bounds
+  (they are now kept in moto's CloudWatch, in AWS's first state INSUFFICIENT_DATA, and in its
+  Application Auto Scaling); RunTask crashed on a Fargate task definition whose container
+  states no memory of its own (the task's memory sizes it);
 - the account preflight: RDS DescribeDBEngineVersions and ElastiCache
   DescribeCacheEngineVersions raised NotImplementedError (now answered from a snapshot of what
   AWS offers), and Service Quotas knew only `vpc` quotas (now also EC2's Elastic IP quota, at
@@ -103,6 +111,13 @@ class Placeholder:
     def has_cfn_attr(cls, attr: str) -> bool:
         return True
 
+    def mirror(self) -> None:
+        """After a create or update: a type kept in another moto backend writes itself there."""
+
+    @classmethod
+    def unmirror(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
+        """After a delete: take it out of that backend again."""
+
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         if attribute_name.endswith("Arn") or attribute_name == "Id":
             return self.arn
@@ -122,9 +137,11 @@ class Placeholder:
         region_name: str,
         **kwargs: Any,
     ) -> Placeholder:
-        return cls(
+        made = cls(
             resource_name, cloudformation_json.get("Properties") or {}, account_id, region_name
         )
+        made.mirror()
+        return made
 
     @classmethod
     def update_from_cloudformation_json(
@@ -136,6 +153,7 @@ class Placeholder:
         region_name: str,
     ) -> Placeholder:
         original_resource.properties = cloudformation_json.get("Properties") or {}
+        original_resource.mirror()
         return original_resource
 
     @classmethod
@@ -146,10 +164,77 @@ class Placeholder:
         account_id: str,
         region_name: str,
     ) -> None:
-        return None
+        properties = cloudformation_json.get("Properties") or {}
+        cls.unmirror(resource_name, properties, account_id, region_name)
 
     def is_created(self) -> bool:
         return True
+
+
+class AlarmInCloudWatch(Placeholder):
+    """AWS::CloudWatch::Alarm, kept in moto's CloudWatch so DescribeAlarms lists it. Its metric
+    math is not evaluated: it stays in AWS's first state, INSUFFICIENT_DATA."""
+
+    def mirror(self) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        props = self.properties
+        alarm = cloudwatch_backends[self.account_id][self.region].put_metric_alarm(
+            name=self.name,
+            namespace=str(props.get("Namespace", "")),
+            metric_name=str(props.get("MetricName", "")),
+            comparison_operator=str(props.get("ComparisonOperator", "")),
+            evaluation_periods=int(props.get("EvaluationPeriods", 1)),
+            period=int(props.get("Period", 60)),
+            threshold=float(props.get("Threshold", 0)),
+            statistic=str(props.get("Statistic", "")),
+            description=str(props.get("AlarmDescription", "")),
+            dimensions=[],
+            alarm_actions=[],
+        )
+        alarm.state_value = "INSUFFICIENT_DATA"
+
+    @classmethod
+    def unmirror(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        cloudwatch_backends[account_id][region].delete_alarms([name])
+
+
+class TargetInAutoScaling(Placeholder):
+    """AWS::ApplicationAutoScaling::ScalableTarget, registered in moto's Application Auto
+    Scaling so DescribeScalableTargets shows the bounds (its policies stay placeholders)."""
+
+    def mirror(self) -> None:
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        props = self.properties
+        applicationautoscaling_backends[self.account_id][self.region].register_scalable_target(
+            namespace=str(props["ServiceNamespace"]),
+            r_id=str(props["ResourceId"]),
+            dimension=str(props["ScalableDimension"]),
+            min_capacity=int(props["MinCapacity"]),
+            max_capacity=int(props["MaxCapacity"]),
+            role_arn=str(props.get("RoleARN", "")),
+            # moto annotates it `str` and reads None as "not given", as the API does
+            suspended_state=props.get("SuspendedState"),  # type: ignore[arg-type]
+        )
+
+    @classmethod
+    def unmirror(cls, name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        backend = applicationautoscaling_backends[account_id][region]
+        namespace, r_id = properties["ServiceNamespace"], properties["ResourceId"]
+        if backend.describe_scalable_targets(namespace, [r_id], properties["ScalableDimension"]):
+            backend.deregister_scalable_target(namespace, r_id, properties["ScalableDimension"])
+
+
+# Placeholders that keep their resource in another moto backend too (the rest keep nothing).
+MIRRORED = {
+    "AWS::CloudWatch::Alarm": AlarmInCloudWatch,
+    "AWS::ApplicationAutoScaling::ScalableTarget": TargetInAutoScaling,
+}
 
 
 def _placeholder_class(resource_type: str, service: str) -> type:
@@ -157,7 +242,7 @@ def _placeholder_class(resource_type: str, service: str) -> type:
     name = "Placeholder" + resource_type.replace("::", "")
     return type(
         name,
-        (Placeholder, CloudFormationModel),
+        (MIRRORED.get(resource_type, Placeholder), CloudFormationModel),
         {
             "resource_type": resource_type,
             "service": service,
@@ -363,6 +448,77 @@ def _teach_account_preflight() -> None:
     )
 
 
+# The day-two commands read a service's network (where `run` starts a task), launch type and
+# rollback alarms (`status`); moto 5.2.5's CloudFormation dropped them when it created or
+# updated an ECS service.
+def _api_spelling(value: Any) -> Any:
+    """CloudFormation's property names as the ECS API spells them (AwsvpcConfiguration →
+    awsvpcConfiguration), at every depth."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _api_spelling(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_api_spelling(item) for item in value]
+    return value
+
+
+def _keep_service_properties(service: Any, properties: dict[str, Any]) -> Any:
+    if properties.get("NetworkConfiguration"):
+        service.network_configuration = _api_spelling(properties["NetworkConfiguration"])
+    if properties.get("DeploymentConfiguration"):
+        service.deployment_configuration = _api_spelling(properties["DeploymentConfiguration"])
+    service.launch_type = properties.get("LaunchType") or service.launch_type
+    for deployment in service.deployments:
+        deployment["launchType"] = service.launch_type
+        deployment["platformFamily"] = "EC2" if service.launch_type == "EC2" else "FARGATE"
+        deployment["networkConfiguration"] = service.network_configuration or None
+    return service
+
+
+def _service_keeping_properties(original: Any) -> Any:
+    """Wrap ECS Service's create/update from a template (moto passes these by keyword)."""
+
+    def from_template(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        service = original(*args, **kwargs)
+        template = kwargs.get("cloudformation_json") or args[1]
+        return _keep_service_properties(service, template.get("Properties") or {})
+
+    return classmethod(from_template)
+
+
+CONTAINER_MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+
+
+def _task_sized_containers(original: Any) -> Any:
+    """RunTask adds up the containers' memory, which a Fargate container may leave to its task:
+    count such a container as 0 while moto adds up."""
+
+    def calculate(task_definition: Any) -> Any:
+        containers = task_definition.container_definitions
+        unsized = [c for c in containers if not any(k in c for k in CONTAINER_MEMORY_KEYS)]
+        for container in unsized:
+            container["memory"] = 0
+        try:
+            return original(task_definition)
+        finally:
+            for container in unsized:
+                del container["memory"]
+
+    return staticmethod(calculate)
+
+
+def _teach_ecs_services() -> None:
+    """Kept in its own function so this fix stays one block."""
+    from moto.ecs import models as ecs_models
+
+    service = ecs_models.Service
+    for name in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+        setattr(service, name, _service_keeping_properties(getattr(service, name)))
+    backend = ecs_models.EC2ContainerServiceBackend
+    backend._calculate_task_resource_requirements = _task_sized_containers(  # type: ignore[method-assign]
+        backend._calculate_task_resource_requirements
+    )
+
+
 # Custom resources backed by a Lambda: moto invokes the function in Docker (absent here) and the
 # stack would wait for the answer forever. Locally they are placeholders that succeed at once:
 # the release phase is recorded as done without running a task.
@@ -407,5 +563,6 @@ def teach() -> None:
     backend.execute_change_set = _refresh_after_execute(backend.execute_change_set)  # type: ignore[method-assign]
     _teach_service_linked_roles()
     _teach_account_preflight()
+    _teach_ecs_services()
     parsing.resource_class_from_type = _custom_without_lambda(parsing.resource_class_from_type)
     _taught = True
