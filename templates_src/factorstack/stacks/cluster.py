@@ -15,7 +15,7 @@ from troposphere import elasticloadbalancingv2 as elb
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel, Process
-from factorstack.stacks.common import retain, unique_name
+from factorstack.stacks.common import match_nothing_egress, retain, unique_name
 from factorstack.stacks.network import NetworkOutputs
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
@@ -76,15 +76,7 @@ def _load_balancer(
             # type 252, code 86, to 255.255.255.255); the real one, to the tasks' port only, is
             # LoadBalancerEgressToService. Standalone, because moving a rule between inline and
             # standalone revokes it on an existing stack.
-            SecurityGroupEgress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="icmp",
-                    FromPort=252,
-                    ToPort=86,
-                    CidrIp="255.255.255.255/32",
-                    Description="Disallow all other traffic",
-                )
-            ],
+            SecurityGroupEgress=[match_nothing_egress("Disallow all other traffic")],
         )
     )
     balancer = template.add_resource(

@@ -5,7 +5,7 @@ Parameters and outputs between stacks are declared through `wiring`.
 
 from __future__ import annotations
 
-from troposphere import AWSObject, Ref, Select, Split, Sub, Template
+from troposphere import AWSObject, Ref, Select, Split, Sub, Template, ec2
 
 CHILD_TEMPLATE_FORMAT_VERSION = "2010-09-09"
 
@@ -65,3 +65,16 @@ def unique_name(prefix: str) -> Sub:
 # rollback of a failed first create. Deploy creates with these values, then updates to the
 # Defaults in a follow-up change set.
 CREATE_FIRST_WITH = "FactorstackCreateFirstWith"
+
+
+def match_nothing_egress(description: str) -> ec2.SecurityGroupRule:
+    """An inline egress rule that matches no traffic (ICMP type 252, code 86, to
+    255.255.255.255). Any inline egress replaces a group's default allow-all, so a group with
+    only this rule sends nothing out; security groups are stateful, so replies still flow."""
+    return ec2.SecurityGroupRule(
+        IpProtocol="icmp",
+        FromPort=252,
+        ToPort=86,
+        CidrIp="255.255.255.255/32",
+        Description=description,
+    )

@@ -16,7 +16,7 @@ from troposphere import elasticache as cache_types
 
 from factorstack.model import AppModel, Cache, Database
 from factorstack.stacks.cluster import ClusterOutputs
-from factorstack.stacks.common import retain
+from factorstack.stacks.common import match_nothing_egress, retain
 from factorstack.stacks.network import NetworkOutputs
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
@@ -91,15 +91,7 @@ def _security_group(
             # Inline egress replaces the default allow-all; this rule matches nothing (ICMP
             # type 252, code 86, to 255.255.255.255), so nothing leaves. Replies to the tasks
             # still flow: security groups are stateful.
-            SecurityGroupEgress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="icmp",
-                    FromPort=252,
-                    ToPort=86,
-                    CidrIp="255.255.255.255/32",
-                    Description="Disallow all traffic",
-                )
-            ],
+            SecurityGroupEgress=[match_nothing_egress("Disallow all traffic")],
         )
     )
     # Standalone, in this stack: the tasks' group lives in the cluster stack, which cannot
