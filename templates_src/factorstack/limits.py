@@ -14,6 +14,7 @@ MAX_MAPPINGS = 200
 MAX_TEMPLATE_BYTES_S3 = 1_000_000  # TemplateURL; every template is uploaded to S3 to deploy
 MAX_TEMPLATE_BYTES_INLINE = 51_200  # TemplateBody: why deploy always uploads the root too
 MAX_INLINE_LAMBDA_CODE_BYTES = 4096  # AWS::Lambda::Function Code.ZipFile
+MAX_CUSTOM_RESOURCE_SECONDS = 3600  # a custom resource's ServiceTimeout: CloudFormation's cap
 WARN_FRACTION = 0.8
 
 _SECTION_LIMITS = {
@@ -49,13 +50,26 @@ def check_template(
         (section, len(body.get(section, {})), limit) for section, limit in _SECTION_LIMITS.items()
     ]
     counts.append(("size in bytes", size_bytes, max_bytes or MAX_TEMPLATE_BYTES_S3))
-    for logical_id, resource in sorted((body.get("Resources") or {}).items()):
-        code = ((resource.get("Properties") or {}).get("Code") or {}).get("ZipFile")
-        if resource.get("Type") == "AWS::Lambda::Function" and isinstance(code, str):
-            what = f"{logical_id} inline code in bytes"
-            counts.append((what, len(code.encode()), MAX_INLINE_LAMBDA_CODE_BYTES))
+    counts += _resource_counts(body.get("Resources") or {})
     return [
         LimitFinding(file, what, used, limit)
         for what, used, limit in counts
         if used > limit * WARN_FRACTION
     ]
+
+
+def _resource_counts(resources: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """Per-resource limits: inline Lambda code, and how long a custom resource may take."""
+    counts: list[tuple[str, int, int]] = []
+    for logical_id, resource in sorted(resources.items()):
+        kind = str(resource.get("Type", ""))
+        properties = resource.get("Properties") or {}
+        code = (properties.get("Code") or {}).get("ZipFile")
+        if kind == "AWS::Lambda::Function" and isinstance(code, str):
+            what = f"{logical_id} inline code in bytes"
+            counts.append((what, len(code.encode()), MAX_INLINE_LAMBDA_CODE_BYTES))
+        timeout = properties.get("ServiceTimeout")
+        if kind.startswith("Custom::") and isinstance(timeout, int):
+            what = f"{logical_id} ServiceTimeout in seconds"
+            counts.append((what, timeout, MAX_CUSTOM_RESOURCE_SECONDS))
+    return counts

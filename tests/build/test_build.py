@@ -210,3 +210,24 @@ def test_cli_lint_names_a_template_the_manifest_lists_but_is_gone(sample_root, l
         .err.strip()
         .endswith("build/dev/data.json: listed in the manifest but missing (run `make templates`)")
     )
+
+
+def test_limits_catch_inline_lambda_code_and_custom_resource_waits_over_aws_caps():
+    """Lambda takes at most 4,096 bytes of inline code; CloudFormation waits at most an hour
+    for a custom resource: over either is an error, near it a warning."""
+    from factorstack.limits import check_template
+
+    body = {
+        "Resources": {
+            "Runner": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Code": {"ZipFile": "x" * 4097}},
+            },
+            "Phase": {"Type": "Custom::ReleasePhase", "Properties": {"ServiceTimeout": 3000}},
+            "Fine": {"Type": "Custom::Other", "Properties": {"ServiceTimeout": 600}},
+        }
+    }
+    findings = {f.what: f for f in check_template("release-phase.json", body, 10_000)}
+    assert set(findings) == {"Runner inline code in bytes", "Phase ServiceTimeout in seconds"}
+    assert findings["Runner inline code in bytes"].over
+    assert not findings["Phase ServiceTimeout in seconds"].over  # a warning: above 80 %
