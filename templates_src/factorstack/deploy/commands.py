@@ -94,6 +94,13 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from factorstack.deploy.cost import run_cost
+
+    run_cost(_context(args), as_json_output=args.json, offline=args.offline)
+    return EXIT_OK
+
+
 def cmd_local_images(args: argparse.Namespace) -> int:
     from factorstack.build.manifest import AwsTarget
     from factorstack.config import load_model
@@ -198,6 +205,7 @@ def register(subparsers: Any) -> None:
     release.set_defaults(func=cmd_release)
 
     _register_day_two(subparsers)
+    _register_cost(subparsers)
 
     local_help = "run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export"
     local = subparsers.add_parser(
@@ -296,3 +304,24 @@ def _register_day_two(subparsers: Any) -> None:
         help="CloudWatch Logs filter pattern, e.g. ERROR or '\"payment failed\"'",
     )
     logs.set_defaults(func=cmd_logs)
+
+
+def _register_cost(subparsers: Any) -> None:
+    """cost: what an environment's build costs a month (README, "What it costs")."""
+    cost_help = "estimate what an environment costs a month, by resource and line item"
+    cost = subparsers.add_parser(
+        "cost",
+        help=cost_help,
+        description=f"{cost_help}, from build/ENV at the minimum and maximum task counts; "
+        "prices from the AWS Price List (cached per region and day), else from the dated "
+        "table factorstack ships; traffic is not included",
+        epilog=EXIT_CODES_HELP,
+    )
+    _env(cost)
+    cost.add_argument("--json", action="store_true", help="JSON with stable keys, for scripts")
+    cost.add_argument(
+        "--offline",
+        action="store_true",
+        help="use the shipped price table; do not ask the AWS Price List",
+    )
+    cost.set_defaults(func=cmd_cost)

@@ -16,6 +16,7 @@ from rich.console import Console
 from factorstack.build.manifest import AwsTarget, Build, check_fresh, load_build, verify_templates
 from factorstack.config import require_environment
 from factorstack.deploy.aws.gateway import Gateway, open_gateway
+from factorstack.deploy.aws.price_source import PricesFor, price_book
 
 LOG_WIDTH = 160  # CI logs are not terminals; rich would otherwise squeeze tables into 80
 
@@ -51,6 +52,7 @@ class Context:
     timing: Timing = field(default_factory=Timing)
     change_set_timing: Timing = field(default_factory=lambda: Timing(timeout=900.0, poll=2.0))
     gateway_for: Callable[[AwsTarget], Gateway] = open_gateway
+    prices_for: PricesFor = price_book  # the cost estimate's prices (tests: the shipped table)
 
     def echo(self, line: str) -> None:
         """One plain line of progress (no markup, so resource names print as they are)."""

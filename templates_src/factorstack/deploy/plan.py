@@ -16,6 +16,7 @@ from typing import Any
 from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context
+from factorstack.deploy.cost import DeployedTree, PlanCost
 from factorstack.deploy.decide import guard
 from factorstack.deploy.decide.change_sets import (
     ChangeSetRequest,
@@ -25,6 +26,7 @@ from factorstack.deploy.decide.change_sets import (
 )
 from factorstack.deploy.decide.follow_up import follow_up_lines, follow_up_values
 from factorstack.deploy.decide.images import refuse_missing, wanted_images
+from factorstack.deploy.decide.named_replacement import named_replacements
 from factorstack.deploy.decide.parameters import (
     create_first_values,
     effective_image_tag,
@@ -35,6 +37,7 @@ from factorstack.deploy.decide.stacks import Stack, bootstrap_stack_name
 from factorstack.deploy.flow import Reviewed, prepare_stack, reviewed_change_set
 from factorstack.deploy.package import Packaged, package, read_template, url_suffix
 from factorstack.deploy.preflight import account_preflight
+from factorstack.deploy.present.cost import delta_json, delta_lines
 from factorstack.deploy.present.plan_files import (
     RECORDED,
     REFUSED,
@@ -80,16 +83,17 @@ def run_plan(
     revision = current_revision(ctx.root)
     request = plan_request(build, revision, change_set_type, stack, packaged, root_template, tag)
     follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
+    updating = change_set_type == "UPDATE"
+    tree = DeployedTree(aws, build.stack_name) if updating else None  # read once: guard, cost
+    cost = PlanCost(ctx, build, new_templates(build, packaged), tree)
     try:
         reviewed = reviewed_change_set(
             ctx,
             aws,
             request,
             allow_replace,
-            show=partial(show_review, ctx, build, follow_up_lines(follow_up)),
-            findings=partial(
-                guard_findings, aws, build, packaged, deployed=change_set_type == "UPDATE"
-            ),
+            show=partial(show_review, ctx, build, follow_up_lines(follow_up), cost),
+            findings=partial(guard_findings, aws, build, packaged, deployed=updating, tree=tree),
         )
     except GuardRefusal:
         write_note(build.folder, REFUSED, build.templates)  # changeset.md shows the refusal
@@ -103,6 +107,7 @@ def run_plan(
 
     after = aws.describe_stack(build.stack_name)
     record = plan_record(build, request, reviewed, after, revision, follow_up)
+    record.cost = delta_json(cost.delta())
     plan_path = write_plan(build.folder, record)
     write_note(build.folder, RECORDED, build.templates)
     if applying:
@@ -172,9 +177,16 @@ def plan_request(
 
 
 def show_review(
-    ctx: Context, build: Build, follow_up: list[str], review: Review, verdict: guard.Verdict
+    ctx: Context,
+    build: Build,
+    follow_up: list[str],
+    cost: PlanCost,
+    review: Review,
+    verdict: guard.Verdict,
 ) -> None:
-    """Print the review and write changeset.md, with the guard's findings and the follow-up."""
+    """Print the review and write changeset.md, with the guard's findings, the follow-up and
+    the monthly cost delta (nothing when the change moves no cost)."""
+    cost_lines = delta_lines(cost.delta())
     guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
     guard_lines += [f"- {line}" for line in follow_up]
     for line in follow_up:
@@ -183,6 +195,9 @@ def show_review(
         guard_lines.append("- **refused**: plan again with --allow-replace for each, if intended")
     ctx.console.print(rich_table(review))
     ctx.echo(f"console: {review.console_link}")
+    for line in cost_lines:
+        ctx.echo(f"cost: {line}")
+    guard_lines += [f"- cost: {line}" for line in cost_lines]
     md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
     ctx.echo(f"wrote {md_path}")
 
@@ -196,29 +211,44 @@ def new_templates(build: Build, packaged: Packaged) -> dict[str, dict[str, Any]]
 
 
 def offline_findings(
-    aws: Gateway, stack_name: str, new: dict[str, dict[str, Any]]
+    aws: Gateway,
+    stack_name: str,
+    new: dict[str, dict[str, Any]],
+    tree: DeployedTree | None = None,
 ) -> list[guard.Finding]:
     """The guard's offline prediction over every deployed stack of the tree.
 
     `new` maps stack paths ('' for the root) to the templates about to be deployed; a deployed
     stack with no new template is being removed with all its resources. A stack's parameters
-    are read only if following a change needs them.
+    are read only if following a change needs them. `tree` holds the deployed templates once
+    read (the cost delta reads them too).
     """
+    tree = tree or DeployedTree(aws, stack_name)
     deployed: dict[str, guard.DeployedStack] = {}
-    for path, physical in sorted(aws.nested_stacks(stack_name).items()):
+    for path, physical in sorted(tree.stacks().items()):
         parameters: Callable[[], dict[str, str]] = partial(aws.deployed_parameters, physical)
-        deployed[path] = guard.DeployedStack(aws.deployed_template(physical), parameters)
+        deployed[path] = guard.DeployedStack(tree.template(path), parameters)
     return guard.predict_tree(stack_name, deployed, new)
 
 
 def guard_findings(
-    aws: Gateway, build: Build, packaged: Packaged, review: Review, deployed: bool
+    aws: Gateway,
+    build: Build,
+    packaged: Packaged,
+    review: Review,
+    deployed: bool,
+    tree: DeployedTree | None = None,
 ) -> list[guard.Finding]:
-    """Change-set evidence plus, for a deployed stack (an UPDATE), the offline prediction."""
+    """Change-set evidence plus, for a deployed stack (an UPDATE), the offline prediction.
+    First, a replacement CloudFormation cannot carry out (a fixed name) refuses the plan."""
+    new = new_templates(build, packaged)
+    unreplaceable = named_replacements(review.rows, new, build.stack_name)
+    if unreplaceable:
+        raise GuardRefusal("plan refused: this change set cannot be applied:", *unreplaceable)
     online = guard.findings_from_rows(review.rows)
     if not deployed:
         return online
-    offline = offline_findings(aws, build.stack_name, new_templates(build, packaged))
+    offline = offline_findings(aws, build.stack_name, new, tree)
     return guard.merge(online, offline)
 
 

@@ -57,6 +57,9 @@ class PlanRecord:
     # Root parameters a follow-up update sets once the change set succeeded (name → value);
     # only the build's own non-secret values, such as deletion protection "true".
     follow_up: dict[str, str] = field(default_factory=dict)
+    # The monthly cost before and after (present/cost.py's delta_json); None when the change
+    # moves no cost.
+    cost: dict[str, Any] | None = None
     commit: str | None = None
     created: str = ""
     version: int = PLAN_VERSION

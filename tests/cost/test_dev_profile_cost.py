@@ -1,0 +1,109 @@
+"""What the cheap dev profile saves, priced from the shipped eu-west-1 table: the sample's dev
+before (X86_64, a NAT gateway) and after (ARM64, a NAT instance), resource by resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factorstack.cost import Assumptions, Estimate, compare, priced, shipped, usages
+from tests.support.sample import copy_sample, edit_yaml
+from tests.support.templates import templates_of
+
+HOURS = 730
+
+
+def estimate(root: Path, env: str = "dev") -> Estimate:
+    files = templates_of(root, env)
+    tree: dict[str, dict[str, Any]] = {"": files["root.json"]}
+    for logical, body in files["root.json"]["Resources"].items():
+        if body["Type"] == "AWS::CloudFormation::Stack":
+            tree[logical] = files[body["Properties"]["TemplateURL"]]
+    assumptions = Assumptions()
+    return priced(usages(tree, assumptions), shipped("eu-west-1"), assumptions)
+
+
+@pytest.fixture(scope="module")
+def before_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[Estimate, Estimate]:
+    after = copy_sample(tmp_path_factory.mktemp("after"))
+    before = copy_sample(tmp_path_factory.mktemp("before"))
+
+    def undo_profile(data: dict[str, Any]) -> None:
+        data.pop("cpu_architecture")
+        data["network"].pop("nat")
+
+    edit_yaml(before / "environments/dev.yaml", undo_profile)
+    return estimate(before), estimate(after)
+
+
+def test_the_dev_profile_saves_about_36_dollars_a_month(
+    before_after: tuple[Estimate, Estimate],
+) -> None:
+    before, after = before_after
+    # 2026-11-26: $122.83 → $86.45 (the rest of the estimate moves as the app grows)
+    assert round(before.total - after.total, 2) == 36.38  # 30.98 egress + 3 x 1.80 Graviton
+    assert round(before.total_max - after.total_max, 2) == 39.98  # web and worker at 2 tasks
+    assert after.unpriced == before.unpriced == ()
+
+
+def test_the_nat_gateway_gives_way_to_a_t4g_nano(before_after: tuple[Estimate, Estimate]) -> None:
+    delta = compare(*before_after)
+    changes = {change.resource: change for change in delta.changes}
+    assert changes["Nat1"].what == "removed (NAT gateway)"
+    assert round(changes["Nat1"].monthly, 2) == -35.04  # 730 x 0.048
+    assert changes["Nat1Address"].what == "removed (Elastic IP)"
+    assert changes["NatInstance1"].what == "added (EC2 instance)"
+    assert round(changes["NatInstance1"].monthly, 2) == 4.06  # 730 x 0.0046 + 8 GB x 0.088
+    assert round(changes["NatInstance1Address"].monthly, 2) == 3.65  # the same public address
+    egress = sum(changes[n].monthly for n in ("Nat1", "Nat1Address", "NatInstance1"))
+    assert round(egress + changes["NatInstance1Address"].monthly, 2) == -30.98
+
+
+def test_graviton_tasks_cost_a_fifth_less(before_after: tuple[Estimate, Estimate]) -> None:
+    changes = {change.resource: change for change in compare(*before_after).changes}
+    for process in ("web", "worker", "scheduler"):
+        assert changes[process].what == "architecture X86_64 → ARM64"
+        assert round(changes[process].monthly, 2) == -1.80  # 9.01 → 7.21 a task
+    assert round(changes["web"].monthly_max, 2) == -3.60  # at its 2 tasks
+
+
+def test_spot_is_named_and_priced_at_its_upper_bound(tmp_path: Path) -> None:
+    """Spot's price moves, so the table prices it at the on-demand rate, and says so."""
+    root = copy_sample(tmp_path)
+    edit_yaml(
+        root / "environments/staging.yaml",
+        lambda d: d["processes"]["worker"].update(spot=True),
+    )
+    lines = {line.usage.item for line in estimate(root, "staging").by_resource()["worker"]}
+    assert lines == {
+        "vCPU-hours (X86_64, Spot, priced at on-demand: an upper bound)",
+        "GB-hours (X86_64, Spot, priced at on-demand: an upper bound)",
+    }
+
+
+def test_an_instance_whose_root_size_the_template_leaves_to_its_image_has_no_volume_line() -> None:
+    from factorstack.cost.kinds.instances import instance
+    from factorstack.cost.tree import Found, Tree
+
+    found = Found("", "Bastion", "AWS::EC2::Instance", {"InstanceType": "t4g.nano"})
+    lines = instance(found, Tree({}), Assumptions())
+    assert [(u.item, u.price, u.quantity) for u in lines] == [
+        ("t4g.nano instance-hours (Linux, on-demand)", "ec2.instance:t4g.nano", HOURS)
+    ]
+
+
+def test_the_price_list_answers_a_nat_instance_and_its_volume() -> None:
+    from factorstack.cost.price_list import query_for, rate_from
+    from tests.support.price_list_answers import answer
+
+    box = query_for("ec2.instance:t4g.nano")
+    assert box is not None and box.service == "AmazonEC2"
+    assert {"Type": "EQUALS", "Field": "operatingSystem", "Value": "Linux"} in box.filters(
+        "eu-west-1"
+    )
+    assert rate_from(answer("AmazonEC2")["PriceList"], box) == 0.0046
+    volume = query_for("ebs.gp3.gb_month")
+    assert volume is not None
+    assert rate_from(answer("AmazonEC2")["PriceList"], volume) == 0.088
