@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(E2E):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_lint_cache() -> Iterator[None]:
+    """No test reads or fills the user's lint cache (~/.cache/factorstack/lint): a stubbed
+    cfn-lint's "clean" must never reach it. Tests of the cache give it a folder of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACTORSTACK_LINT_CACHE", "off")
+        yield
 
 
 @pytest.fixture

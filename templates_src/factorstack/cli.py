@@ -44,7 +44,11 @@ def _command_build(args: argparse.Namespace) -> int:
     if args.no_lint:
         print("cfn-lint: skipped (--no-lint); the next build with lint checks every template")
     elif report.linted_files:
-        print(f"cfn-lint: {report.linted_files} templates clean")
+        cached = report.distinct_files - report.cfn_linted_files
+        print(
+            f"cfn-lint: {report.linted_files} templates clean "
+            f"({report.distinct_files} distinct, {cached} known clean from the lint cache)"
+        )
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from factorstack.cli import main
 from factorstack.config import config_sha256
 from factorstack.errors import BuildError
 from factorstack.lint import LintFinding
+from tests.support.lint_recorder import LintRecorder
 from tests.support.sample import copy_sample, edit_yaml
 
 EXPECTED_FILES = {
@@ -27,23 +28,16 @@ EXPECTED_FILES = {
     "process-scheduler.json",
     "autoscaling.json",
     "release-phase.json",
+    "rotation.json",
+    "alerts.json",
     "bootstrap.json",
     "manifest.json",
 }
-
-
-class LintRecorder:
-    """Stands in for cfn-lint: records what it was asked to lint, reports what it is told to."""
-
-    def __init__(self, findings: list[LintFinding] | None = None) -> None:
-        self.calls: list[list[Path]] = []
-        self.jobs: list[int] = []
-        self.findings = findings or []
-
-    def __call__(self, paths: list[Path], regions: list[str], jobs: int = 1) -> list[LintFinding]:
-        self.calls.append(list(paths))
-        self.jobs.append(jobs)
-        return self.findings
+# Only where the environment file asks for interface endpoints (the sample's prod).
+ENDPOINTS_IN = {"prod"}
+ENVS = ("dev", "staging", "prod")
+PER_ENV = len(EXPECTED_FILES) - 1  # dev's templates: all but the manifest
+ALL_TEMPLATES = 3 * PER_ENV + len(ENDPOINTS_IN)  # prod adds endpoints.json
 
 
 @pytest.fixture
@@ -59,16 +53,19 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def test_build_writes_every_environment_with_root_children_and_manifest(sample_root, lint):
     build(sample_root)
-    for env in ("dev", "staging", "prod"):
+    for env in ENVS:
         folder = sample_root / "build" / env
-        assert {p.name for p in folder.iterdir()} == EXPECTED_FILES
+        expected = EXPECTED_FILES | ({"endpoints.json"} if env in ENDPOINTS_IN else set())
+        assert {p.name for p in folder.iterdir()} == expected
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["stack_name"] == f"example-{env}"
         assert manifest["processes"] == ["web", "worker", "scheduler"]
         assert manifest["config_sha256"] == config_sha256(sample_root, env)
-        assert set(manifest["templates"]) == EXPECTED_FILES - {"manifest.json"}
-    assert len(lint.calls) == 1  # one lint call for every template of every environment
-    assert len(lint.calls[0]) == 30
+        assert set(manifest["templates"]) == expected - {"manifest.json"}
+    assert len(lint.calls) == 1  # one lint call for every template of every environment...
+    texts = {p.read_bytes() for p in (sample_root / "build").glob("*/*.json")}
+    texts -= {(sample_root / f"build/{env}/manifest.json").read_bytes() for env in ENVS}
+    assert len(lint.calls[0]) == len(texts) < ALL_TEMPLATES  # ...each distinct text once
 
 
 def test_two_builds_are_byte_identical(tmp_path, lint):
@@ -164,7 +161,7 @@ def test_limit_check_warns_above_80_percent_and_errs_above_the_limit():
 def test_cli_build_reports_each_environment(sample_root, lint, capsys):
     assert main(["--root", str(sample_root), "build", "dev"]) == 0
     out = capsys.readouterr().out
-    assert "build/dev: 10 templates" in out
+    assert f"build/dev: {PER_ENV} templates" in out
     assert not (sample_root / "build/prod").exists()
 
 
@@ -177,7 +174,7 @@ def test_cli_lint_checks_exactly_the_templates_of_each_manifest(sample_root, lin
     monkeypatch.setattr(lint_module, "lint_templates", lint)
     assert main(["--root", str(sample_root), "lint"]) == 0
     linted = {p.relative_to(sample_root / "build").as_posix() for p in lint.calls[-1]}
-    assert len(linted) == 30  # 10 per environment, bootstrap.json included
+    assert len(linted) == ALL_TEMPLATES  # bootstrap.json included
     assert {"dev/bootstrap.json", "prod/bootstrap.json", "staging/bootstrap.json"} <= linted
     assert not {name for name in linted if name.endswith(("plan.json", "changeset.md"))}
 
@@ -189,7 +186,7 @@ def test_a_build_without_lint_is_linted_by_the_next_build(sample_root, lint, cap
     manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
     assert manifest["linted_by"] is None
     report = build(sample_root, ["dev"])  # same templates, but never linted: all of them now
-    assert report.linted_files == 10
+    assert report.linted_files == PER_ENV
     manifest = json.loads((sample_root / "build/dev/manifest.json").read_text())
     assert manifest["linted_by"] == build_module.linter_id()
 
@@ -197,7 +194,7 @@ def test_a_build_without_lint_is_linted_by_the_next_build(sample_root, lint, cap
 def test_another_cfn_lint_version_lints_everything_again(sample_root, lint, monkeypatch):
     build(sample_root, ["dev"])
     monkeypatch.setattr(build_module, "linter_id", lambda: "cfn-lint 99.0.0")
-    assert build(sample_root, ["dev"]).linted_files == 10
+    assert build(sample_root, ["dev"]).linted_files == PER_ENV
     assert build(sample_root, ["dev"]).linted_files == 0
 
 

@@ -17,20 +17,23 @@ def _templates(root: Path) -> list[Path]:
 
 def test_sample_app_is_lint_clean_in_every_environment(sample_root: Path):
     report = build(sample_root)  # lints for real; raises BuildError on any finding
-    assert report.linted_files == 30  # 10 per environment, bootstrap.json included
-    assert len(_templates(sample_root)) == 30
+    # 12 per environment (bootstrap.json included), and prod's interface endpoints
+    assert report.linted_files == 37
+    assert len(_templates(sample_root)) == 37
 
 
 def test_generated_app_with_many_process_types_is_clean_and_inside_limits(tmp_path: Path):
     root = write_generated_app(tmp_path / "big", 20)
     report = build(root, ["prod"])
     (prod,) = report.environments
-    # 20 processes + root, network, cluster, data, autoscaling, release phase, bootstrap.json
-    # (20 repositories, sent inline, no warning)
-    assert len(prod.files) == 20 + 7
+    # 20 processes + root, network, cluster, data, autoscaling, release phase, rotation, alerts,
+    # interface endpoints (the generated prod asks for them), bootstrap.json (20 repositories,
+    # sent inline, no warning)
+    assert "endpoints.json" in prod.files
+    assert len(prod.files) == 20 + 10
     assert prod.warnings == []
     assert max(prod.resources.values()) < 500 * 0.8
-    assert report.linted_files == 27
+    assert report.linted_files == 30
 
 
 def test_lint_reports_file_line_rule_and_message(tmp_path: Path):

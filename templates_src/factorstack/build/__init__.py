@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from factorstack import limits
+from factorstack.build.lint_cache import LintCache, LintRun, lint_distinct
 from factorstack.build.manifest import BOOTSTRAP_FILE, BUILD_DIR, MANIFEST_FILE, sha256
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
@@ -75,7 +76,9 @@ class EnvironmentBuild:
 @dataclass
 class BuildReport:
     environments: list[EnvironmentBuild]
-    linted_files: int
+    linted_files: int  # templates found clean, each environment's copy counted
+    distinct_files: int = 0  # of those, how many distinct (same text, same answer)
+    cfn_linted_files: int = 0  # of the distinct ones, how many cfn-lint checked (not cached)
 
 
 def with_release(loaded: LoadedEnvironment, root: Path) -> LoadedEnvironment:
@@ -209,20 +212,34 @@ def _keep_rejected(staging: Path, rejected: Path, findings: list[LintFinding]) -
     )
 
 
-def _write_changed(out: Path, pending: list[EnvironmentBuild], lint: bool, lint_jobs: int) -> int:
-    """Stage, lint and swap in the changed environments, all or none; how many files linted."""
+def _lint(paths: list[Path], regions: list[str], linter: str, jobs: int) -> LintRun:
+    """Each distinct template once, and only those the lint cache does not know clean."""
+
+    def run(distinct: list[Path], needed: list[str]) -> list[LintFinding]:
+        return lint_templates(distinct, needed, jobs=jobs)
+
+    return lint_distinct(paths, regions, linter, run, LintCache.from_environment())
+
+
+def _write_changed(
+    out: Path, pending: list[EnvironmentBuild], linter: str | None, lint_jobs: int
+) -> tuple[int, LintRun]:
+    """Stage, lint (unless `linter` is None) and swap in the changed environments, all or
+    none; how many files were linted, and how."""
     out.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         to_lint = _stage(staging, pending)
         regions = [e.loaded.model.region for e in pending]
-        findings = lint_templates(to_lint, regions, jobs=lint_jobs) if lint else []
-        if findings:
-            raise _keep_rejected(staging, out / REJECTED_DIR, findings)
+        outcome = LintRun([], 0, 0)
+        if linter is not None:
+            outcome = _lint(to_lint, regions, linter, lint_jobs)
+        if outcome.findings:
+            raise _keep_rejected(staging, out / REJECTED_DIR, outcome.findings)
         for env in pending:
             _swap_in(staging / env.name, out / env.name)
         shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
-        return len(to_lint) if lint else 0
+        return (len(to_lint) if linter is not None else 0), outcome
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -240,8 +257,10 @@ def build(
     pending = [env for env in envs if env.changed]
     for env in pending:
         env.linted_by = linted_by
-    linted = _write_changed(out, pending, lint, lint_jobs) if pending else 0
+    linted, outcome = 0, LintRun([], 0, 0)
+    if pending:
+        linted, outcome = _write_changed(out, pending, linted_by, lint_jobs)
     for env in envs:
         if env not in pending:
             _refresh_manifest(out / env.name, env)
-    return BuildReport(envs, linted)
+    return BuildReport(envs, linted, outcome.distinct, outcome.linted)
