@@ -1,0 +1,1 @@
+"""Developer tools that run beside factorstack and never import it."""
