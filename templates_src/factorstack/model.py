@@ -13,6 +13,12 @@ GENERATED_CACHE_SECRET = "cache"
 DATABASE_SECRET_KEYS = ("username", "password", "dbname", "engine", "host", "port")
 CACHE_SECRET_KEYS = ("token",)
 MYSQL_PORT = 3306
+# The MySQL client the release phase creates the app's database user with: the official image
+# of the same LTS line as the server, from ECR Public (no Docker Hub pull limits on Fargate).
+DEFAULT_MYSQL_CLIENT_IMAGE = "public.ecr.aws/docker/library/mysql:8.4"
+# The second user of the app's database secret rotation: `APP_app` and `APP_app_clone` take
+# turns, so tasks started before a rotation keep signing in.
+ROTATION_USER_SUFFIX = "_clone"
 REDIS_PORT = 6379
 
 
@@ -83,6 +89,7 @@ class Process:
     variables: tuple[Variable, ...]
     user: str  # numeric UID:GID, never root
     writable: tuple[str, ...]  # the only paths it may write; its root filesystem is read-only
+    spot: bool = False  # on Fargate Spot (a load-balanced process keeps one regular task)
 
     @property
     def logical(self) -> str:
@@ -114,6 +121,12 @@ class Network:
     public_subnets: tuple[str, ...]
     private_subnets: tuple[str, ...]
     isolated_subnets: tuple[str, ...]
+    interface_endpoints: bool = False  # ECR, Logs, Secrets Manager, SSM, STS inside the VPC
+    nat: str = "gateway"  # "gateway" (managed NAT gateways) or "instance" (one EC2 instance each)
+
+    @property
+    def nat_instances(self) -> bool:
+        return self.nat == "instance"
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,10 @@ class Database:
     backup_retention_days: int
     allocated_storage_gb: int
     max_allocated_storage_gb: int
+    app_username: str = "app_user"  # the app's own user: its schema only, never the master
+    client_image: str = DEFAULT_MYSQL_CLIENT_IMAGE  # the release phase's user-setup step
+    monitoring_interval_seconds: int = 60  # RDS enhanced monitoring; 0 turns it off
+    rotation_days: int = 30  # the app user's secret rotates every N days; 0 turns it off
     port: int = MYSQL_PORT
 
     @property
@@ -152,6 +169,16 @@ class Alarms:
     unhealthy_targets: int
     missing_tasks: int
     evaluation_minutes: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    """The load balancer's audit trail, protection and firewall."""
+
+    deletion_protection: bool
+    access_log_days: int
+    log_writer_account: str | None  # the region's ELB account; None: the log-delivery service
+    waf_rate_limit: int | None  # requests per IP and 5 minutes; None: no web ACL
 
 
 @dataclass(frozen=True)
@@ -181,6 +208,8 @@ class AppModel:
     certificate_arn: str | None
     domain_name: str | None
     alarms: Alarms
+    edge: Edge
+    notify_emails: tuple[str, ...]  # where alarms are mailed (SNS email subscriptions)
     tags: dict[str, str] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)  # process → "sha256:..."
     release_phase: ReleasePhase | None = None

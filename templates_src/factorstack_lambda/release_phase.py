@@ -4,8 +4,10 @@ Runs in AWS Lambda (stdlib and boto3 only); factorstack inlines it into the rele
 with docstrings and comments stripped, under Lambda's 4 KB limit for inline code.
 
 Create or Update: start the release task (a new task definition means a new release or a new
-command), poll until it stops, answer SUCCESS when the container exits 0, else FAILED with the
-exit code and the last lines of its log. Past Lambda's own time limit it hands the wait to a
+command; a new app secret version means its database user must be set again), poll until it
+stops, answer SUCCESS when every step (`Steps`: the database user setup, then the release
+command) exited 0, else FAILED with the first failing step's exit code and the last lines of
+its log. Past Lambda's own time limit it hands the wait to a
 fresh invocation of itself. Delete, and the Update a rollback sends, run nothing: a rollback
 must never re-run an old release command.
 """
@@ -24,7 +26,7 @@ REASON_CHARS = 3000  # CloudFormation keeps a response under 4 KB
 
 def handler(event, context):
     try:
-        if event["RequestType"] == "Delete" or rolling_back(event["StackId"]):
+        if event["RequestType"] == "Delete" or "ROLLBACK" in stack_status(event["StackId"]):
             return respond(event, "SUCCESS", "nothing to run")
         props = event["ResourceProperties"]
         if "TaskArn" not in event:
@@ -35,9 +37,10 @@ def handler(event, context):
         return respond(event, "FAILED", f"release phase: {error}")
 
 
-def rolling_back(stack_id):
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0]
-    return "ROLLBACK" in stack["StackStatus"]
+def stack_status(stack_id):
+    return boto3.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0][
+        "StackStatus"
+    ]
 
 
 def start(props):
@@ -54,7 +57,7 @@ def start(props):
         },
     )
     if not answer.get("tasks"):
-        raise RuntimeError(f"the release task did not start: {json.dumps(answer['failures'])}")
+        raise RuntimeError(f"the release task did not start: {answer['failures']}")
     return answer["tasks"][0]["taskArn"]
 
 
@@ -78,21 +81,21 @@ def wait(event, context, props):
 
 
 def finish(event, props, task):
-    container = next(c for c in task["containers"] if c["name"] == props["Container"])
-    code = container.get("exitCode")
-    if code == 0:
+    steps = {c["name"]: c for c in task["containers"]}
+    # The first step that failed; the ones after it never started.
+    name = next((n for n in props["Steps"] if steps[n].get("exitCode") != 0), None)
+    if name is None:
         return respond(event, "SUCCESS", "release task exited 0")
+    code = steps[name].get("exitCode")
+    how = f"exited {code}"
     if code is None:
-        why = container.get("reason") or task.get("stoppedReason")
-        head = f"release task stopped with no exit code: {why}"
-    else:
-        head = f"release task exited {code}"
-    task_id = event["TaskArn"].split("/")[-1]
-    return respond(event, "FAILED", f"{head}; last log lines: {log_tail(props, task_id)}")
+        how = f"stopped with no exit code: {steps[name].get('reason') or task.get('stoppedReason')}"
+    what = "release task" if name == props.get("Container") else f"{name} step"
+    return respond(event, "FAILED", f"{what} {how}; last log lines: {log_tail(props, name, event)}")
 
 
-def log_tail(props, task_id):
-    stream = f"{props['StreamPrefix']}/{props['Container']}/{task_id}"
+def log_tail(props, name, event):
+    stream = f"{props['StreamPrefix']}/{name}/{event['TaskArn'].split('/')[-1]}"
     try:
         events = boto3.client("logs").get_log_events(
             logGroupName=props["LogGroup"], logStreamName=stream, limit=LOG_LINES
@@ -108,9 +111,7 @@ def respond(event, status, reason):
             "Status": status,
             "Reason": reason[:REASON_CHARS],
             "PhysicalResourceId": event["ResourceProperties"]["TaskDefinition"],
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
+            **{key: event[key] for key in ("StackId", "RequestId", "LogicalResourceId")},
         }
     ).encode()
     request = urllib.request.Request(

@@ -76,8 +76,8 @@ CASES = [
     (
         "app.yaml",
         _set("processes", "network", {"docker": "docker/network"}),
-        "app.yaml: processes.network: 'network' is reserved (autoscaling, cluster, data, network); "
-        "rename it",
+        "app.yaml: processes.network: 'network' is reserved (alerts, autoscaling, cluster, data, "
+        "endpoints, network); rename it",
     ),
     (
         "app.yaml",

@@ -16,7 +16,7 @@ def test_bucket_is_private_encrypted_versioned_and_expires_old_versions() -> Non
     props = bucket["Properties"]
     assert bucket["DeletionPolicy"] == "Retain"
     rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"  # the aws/s3 key
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(props["PublicAccessBlockConfiguration"]) == 4
     assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
@@ -29,8 +29,9 @@ def test_bucket_policy_denies_plain_http() -> None:
     policy = rendered()["Resources"]["ArtifactsBucketPolicy"]["Properties"]
     [statement] = policy["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
-    assert {"Fn::Sub": "${ArtifactsBucket.Arn}/*"} in statement["Resource"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    bucket_arn = {"Fn::GetAtt": ["ArtifactsBucket", "Arn"]}
+    assert {"Fn::Join": ["", [bucket_arn, "/*"]]} in statement["Resource"]
     assert "arn:aws:" not in json.dumps(policy)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 
 from factorstack.build import build
 from factorstack.deploy.bootstrap import run_bootstrap
@@ -96,6 +97,11 @@ def ecr_digest(repository: str, tag: str) -> str:
 
 def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path):
     release = run_release(dev_context(repo), "v1")
+    # images are built for the CPU the environment's tasks run on
+    architecture = yaml.safe_load((repo / "environments/dev.yaml").read_text()).get(
+        "cpu_architecture", "X86_64"
+    )
+    platform = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}[architecture]
     recorded = calls(docker)
     login = recorded[0]
     assert login["args"] == ["login", "--username", "AWS", "--password-stdin", REGISTRY]
@@ -108,7 +114,7 @@ def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path)
             [
                 "build",
                 "--platform",
-                "linux/amd64",
+                platform,
                 "--file",
                 f"{folder}/Dockerfile",
                 "--tag",

@@ -20,11 +20,13 @@ from tests.support.sample import copy_sample, edit_yaml
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 
 STACK = "AWS::CloudFormation::Stack"
-NESTED = {  # the 8 nested stacks of the sample app
+NESTED = {  # the 10 nested stacks of the sample app
     "NetworkStack",
     "DataStack",
     "ClusterStack",
+    "AlertsStack",
     "ReleaseStack",
+    "RotationStack",
     "WebStack",
     "WorkerStack",
     "SchedulerStack",
@@ -63,6 +65,7 @@ def test_the_sample_app_deploys_from_nothing_and_then_has_no_changes(
     assert outputs.get("AppUrl")
     assert outputs["WebServiceName"] == "web"
     assert outputs["ImageTag"] == "v1"
+    assert outputs["AlarmTopicArn"].startswith("arn:aws:sns:")
 
     again = run_plan(dev_context(root), [])
     assert not again.changed

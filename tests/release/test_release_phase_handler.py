@@ -27,6 +27,8 @@ PROPERTIES = {
     "Cluster": CLUSTER,
     "TaskDefinition": TASK_DEFINITION,
     "Container": "web",
+    "Steps": ["database-user", "web"],  # the app's database user first, then the release
+    "AppSecretVersion": "288a04e0affe81be",
     "Subnets": ["subnet-1", "subnet-2"],
     "SecurityGroup": "sg-1",
     "LogGroup": "/example/dev/web-1a2b3c4d",
@@ -158,11 +160,20 @@ def task_started(aws: Clients) -> None:
     )
 
 
-def task_is(aws: Clients, status: str, **container: Any) -> None:
+def task_is(
+    aws: Clients, status: str, setup: dict[str, Any] | None = None, **container: Any
+) -> None:
+    """The task as DescribeTasks shows it; the user-setup step exited 0 unless `setup` says
+    otherwise (or the task is still running)."""
+    if setup is None:
+        setup = {"exitCode": 0} if status == "STOPPED" else {}
     task: dict[str, Any] = {
         "taskArn": TASK,
         "lastStatus": status,
-        "containers": [{"name": "web", "lastStatus": status, **container}],
+        "containers": [
+            {"name": "database-user", "lastStatus": status, **setup},
+            {"name": "web", "lastStatus": status, **container},
+        ],
     }
     if status == "STOPPED":
         task["stoppedReason"] = "Essential container in task exited"
@@ -171,13 +182,13 @@ def task_is(aws: Clients, status: str, **container: Any) -> None:
     )
 
 
-def log_lines(aws: Clients, *lines: str) -> None:
+def log_lines(aws: Clients, *lines: str, container: str = "web") -> None:
     aws.stubs["logs"].add_response(
         "get_log_events",
         {"events": [{"timestamp": 1, "message": line, "ingestionTime": 2} for line in lines]},
         {
             "logGroupName": PROPERTIES["LogGroup"],
-            "logStreamName": "release/web/0123456789abcdef0123456789abcdef",
+            "logStreamName": f"release/{container}/0123456789abcdef0123456789abcdef",
             "limit": 20,
         },
     )
@@ -220,6 +231,72 @@ def test_a_failing_migration_fails_the_deploy_with_its_exit_code_and_log(aws, re
         '2026_11_26_add_orders"} | SQLSTATE[42S01]: Base table or view already exists: 1050 '
         "Table 'orders' exists"
     )
+
+
+def test_a_failing_database_user_step_fails_the_deploy_with_its_own_code_and_log(
+    aws, responses
+) -> None:
+    """The release command never starts (it waits for SUCCESS): the step's failure is the root
+    cause, read from the step's own log stream."""
+    stack_status(aws, "CREATE_IN_PROGRESS")
+    task_started(aws)
+    task_is(
+        aws,
+        "STOPPED",
+        setup={"exitCode": 1},
+        reason="dependency condition SUCCESS of container database-user not met",
+    )
+    log_lines(
+        aws,
+        "ERROR 2026 (HY000): SSL connection error: error:0A000086",
+        container="database-user",
+    )
+    assert release_phase.handler(event("Create", responses), Context()) == "FAILED"
+    aws.verify()
+    assert responses.bodies[0]["Reason"] == (
+        "database-user step exited 1; last log lines: ERROR 2026 (HY000): SSL connection "
+        "error: error:0A000086"
+    )
+
+
+def test_a_database_user_step_that_never_ran_says_why(aws, responses) -> None:
+    stack_status(aws, "CREATE_IN_PROGRESS")
+    task_started(aws)
+    task_is(
+        aws,
+        "STOPPED",
+        setup={"reason": "CannotPullContainerError: public.ecr.aws/docker/library/mysql:8.4"},
+    )
+    log_lines(aws, container="database-user")
+    assert release_phase.handler(event("Create", responses), Context()) == "FAILED"
+    assert responses.bodies[0]["Reason"] == (
+        "database-user step stopped with no exit code: CannotPullContainerError: "
+        "public.ecr.aws/docker/library/mysql:8.4; last log lines: (none)"
+    )
+
+
+def test_without_a_release_command_the_database_user_step_alone_decides(aws, responses) -> None:
+    stack_status(aws, "CREATE_IN_PROGRESS")
+    task_started(aws)
+    aws.stubs["ecs"].add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": TASK,
+                    "lastStatus": "STOPPED",
+                    "containers": [{"name": "database-user", "exitCode": 0}],
+                }
+            ],
+            "failures": [],
+        },
+        {"cluster": CLUSTER, "tasks": [TASK]},
+    )
+    alone = event("Create", responses)
+    del alone["ResourceProperties"]["Container"]
+    alone["ResourceProperties"]["Steps"] = ["database-user"]
+    assert release_phase.handler(alone, Context()) == "SUCCESS"
+    aws.verify()
 
 
 def test_a_task_that_never_ran_says_why(aws, responses) -> None:

@@ -40,17 +40,92 @@ def test_database_is_encrypted_private_and_snapshotted(data_templates, env):
     assert props["DBName"] == "example"
 
 
-def test_database_requires_tls_with_the_parameter_family_of_its_version(data_templates):
+def test_database_requires_tls_and_logs_slow_queries_to_a_file_rds_exports(data_templates):
+    """`1`, the value RDS stores for ON; without log_output FILE the exported slow query log
+    stays empty."""
     group = data_templates["dev"]["Resources"]["DatabaseParameterGroup"]["Properties"]
-    assert group["Parameters"] == {"require_secure_transport": "ON"}
+    assert group["Parameters"] == {
+        "require_secure_transport": "1",
+        "slow_query_log": "1",
+        "long_query_time": "2",
+        "log_output": "FILE",
+    }
     assert group["Family"] == "mysql8.4"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_database_exports_its_error_and_slow_query_logs(data_templates, env):
+    props = data_templates[env]["Resources"]["Database"]["Properties"]
+    assert props["EnableCloudwatchLogsExports"] == ["error", "slowquery"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_enhanced_monitoring_through_a_role_only_rds_monitoring_assumes(data_templates, env):
+    resources = data_templates[env]["Resources"]
+    props = resources["Database"]["Properties"]
+    assert props["MonitoringInterval"] == 60
+    assert props["MonitoringRoleArn"] == {"Fn::GetAtt": ["DatabaseMonitoringRole", "Arn"]}
+    role = resources["DatabaseMonitoringRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": ["sts:AssumeRole"],
+            "Effect": "Allow",
+            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+        }
+    ]
+    assert role["ManagedPolicyArns"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
+            "AmazonRDSEnhancedMonitoringRole"
+        }
+    ]
+    assert "Policies" not in role
+
+
+def test_enhanced_monitoring_off_leaves_no_role(sample_root):
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda env: env["database"].update(monitoring_interval_seconds=0),
+    )
+    resources = templates_of(sample_root, "dev")["data.json"]["Resources"]
+    assert "DatabaseMonitoringRole" not in resources
+    props = resources["Database"]["Properties"]
+    assert "MonitoringInterval" not in props and "MonitoringRoleArn" not in props
+
+
+def test_the_app_user_has_a_generated_secret_of_its_own(data_templates):
+    """Processes read this one; the master's stays with the release phase's user-setup step."""
+    resources = data_templates["dev"]["Resources"]
+    secret = resources["DatabaseAppSecret"]
+    generate = secret["Properties"]["GenerateSecretString"]
+    assert json.loads(generate["SecretStringTemplate"]) == {
+        "dbname": "example",
+        "username": "example_app",
+    }
+    master = resources["DatabaseSecret"]["Properties"]["GenerateSecretString"]
+    for same in ("GenerateStringKey", "PasswordLength", "ExcludeCharacters"):
+        assert generate[same] == master[same]
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
+    # host, port and engine join it from the database, as they join the master's
+    assert resources["DatabaseAppSecretAttachment"]["Properties"] == {
+        "SecretId": {"Ref": "DatabaseAppSecret"},
+        "TargetId": {"Ref": "Database"},
+        "TargetType": "AWS::RDS::DBInstance",
+    }
+    outputs = data_templates["dev"]["Outputs"]
+    assert outputs["DatabaseAppSecretArn"]["Value"] == {"Ref": "DatabaseAppSecret"}
+    assert outputs["DatabaseSecretArn"]["Value"] == {"Ref": "DatabaseSecret"}
 
 
 def test_an_exact_engine_version_keeps_cfn_lint_version_check(sample_root):
     edit_yaml(sample_root / "app.yaml", lambda app: app["database"].update(engine_version="8.4.7"))
     database = templates_of(sample_root, "dev")["data.json"]["Resources"]["Database"]
     assert database["Properties"]["EngineVersion"] == "8.4.7"
-    assert "Metadata" not in database  # E3691 is waived only for a major-version prefix
+    # E3691 is waived only for a major-version prefix
+    assert "cfn-lint" not in database.get("Metadata", {})
 
 
 def test_extended_support_is_billed_only_when_asked_for(sample_root):
@@ -85,8 +160,9 @@ def test_deletion_protection_arrives_from_the_root_and_is_off_on_first_create(en
     assert root["Parameters"]["DatabaseDeletionProtection"]["Default"] == wanted
     passed = root["Resources"]["DataStack"]["Properties"]["Parameters"]
     assert passed["DatabaseDeletionProtection"] == {"Ref": "DatabaseDeletionProtection"}
-    create_first = (root.get("Metadata") or {}).get("FactorstackCreateFirstWith")
-    assert create_first == ({"DatabaseDeletionProtection": "false"} if wanted == "true" else None)
+    create_first = (root.get("Metadata") or {}).get("FactorstackCreateFirstWith") or {}
+    # other resources (the load balancer) may be created unprotected first too
+    assert create_first.get("DatabaseDeletionProtection") == ("false" if wanted == "true" else None)
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ def test_execution_role_names_exact_repository_log_group_parameter_and_secrets(d
             "secret:STRIPE-??????"
         },
         {"Ref": "CacheSecretArn"},
-        {"Ref": "DatabaseSecretArn"},
+        {"Ref": "DatabaseAppSecretArn"},  # the app user's: never the master's
     ]
 
 
@@ -94,7 +94,8 @@ def test_every_service_rolls_back_a_broken_release_and_leaves_the_count_alone(en
     breaker = service["DeploymentConfiguration"]["DeploymentCircuitBreaker"]
     assert breaker == {"Enable": True, "Rollback": True}
     assert "DesiredCount" not in service
-    assert service["LaunchType"] == "FARGATE"
+    assert "LaunchType" not in service  # a capacity provider strategy instead (cluster.py)
+    assert service["CapacityProviderStrategy"][0]["CapacityProvider"] == "FARGATE"
     network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
     assert network["Subnets"] == {"Fn::Split": [",", {"Ref": "PrivateSubnetIds"}]}
@@ -136,8 +137,8 @@ def test_container_gets_config_from_parameters_secrets_and_plain_values(dev):
     assert environment["DB_HOST"] == {"Ref": "DatabaseHost"}
     assert environment["REDIS_PORT"] == {"Ref": "CachePort"}
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
-    assert secrets["DB_PASSWORD"] == {"Fn::Sub": "${DatabaseSecretArn}:password::"}
-    assert secrets["DB_DATABASE"] == {"Fn::Sub": "${DatabaseSecretArn}:dbname::"}
+    assert secrets["DB_PASSWORD"] == {"Fn::Sub": "${DatabaseAppSecretArn}:password::"}
+    assert secrets["DB_DATABASE"] == {"Fn::Sub": "${DatabaseAppSecretArn}:dbname::"}
     assert secrets["REDIS_PASSWORD"] == {"Fn::Sub": "${CacheSecretArn}:token::"}
     assert secrets["STRIPE_KEY"] == {
         "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
@@ -203,9 +204,10 @@ def every_env() -> dict[str, dict[str, dict]]:
 
 
 def _task_and_container(template: dict) -> tuple[dict, dict]:
+    """The task and its process's container (the release task's last, after the database user
+    step, which has its own tests)."""
     task = _one(template, "AWS::ECS::TaskDefinition")
-    (container,) = task["ContainerDefinitions"]
-    return task, container
+    return task, task["ContainerDefinitions"][-1]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -230,7 +232,8 @@ def test_every_container_runs_as_www_data_read_only_with_no_capability(
     mounts = container["MountPoints"]
     assert [m["ContainerPath"] for m in mounts] == WRITABLE[process]
     assert all(m["ReadOnly"] is False for m in mounts)
-    assert task["Volumes"] == [{"Name": m["SourceVolume"]} for m in mounts]
+    # (the release task's database user step adds its own volume after these)
+    assert task["Volumes"][: len(mounts)] == [{"Name": m["SourceVolume"]} for m in mounts]
 
 
 def test_scratch_volumes_are_named_after_their_paths(every_env):

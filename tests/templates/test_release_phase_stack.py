@@ -27,7 +27,7 @@ def test_the_release_task_runs_the_web_image_with_the_release_command() -> None:
     templates = templates_of(REPO, "dev")
     release = templates["release-phase.json"]["Resources"]
     task = release["ReleaseTaskDefinition"]["Properties"]
-    (container,) = task["ContainerDefinitions"]
+    container = task["ContainerDefinitions"][-1]  # after the database user step
     assert task["Family"] == "example-dev-release"
     assert container["Command"] == ["php", "artisan", "migrate", "--force"]
     assert "PortMappings" not in container
@@ -78,8 +78,14 @@ def test_the_runner_may_only_run_this_task_and_read_its_own_log_stream() -> None
     ]
 
 
-def test_without_release_there_is_no_release_stack(sample_root: Path) -> None:
-    edit_yaml(sample_root / "app.yaml", lambda app: app.pop("release"))
+def test_without_release_or_database_there_is_no_release_stack(sample_root: Path) -> None:
+    def drop_release_and_database(app: dict) -> None:
+        app.pop("release")
+        app.pop("database")
+        for name in [n for n in app["environment"] if n.startswith("DB_")]:
+            del app["environment"][name]
+
+    edit_yaml(sample_root / "app.yaml", drop_release_and_database)
     templates = templates_of(sample_root, "dev")
     assert "release-phase.json" not in templates
     for stack in resources_of_type(templates["root.json"], "AWS::CloudFormation::Stack").values():

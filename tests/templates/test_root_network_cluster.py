@@ -22,11 +22,13 @@ PINNED_STATEFUL_IDS = {
         "WebLogGroup": "AWS::Logs::LogGroup",
         "WorkerLogGroup": "AWS::Logs::LogGroup",
         "SchedulerLogGroup": "AWS::Logs::LogGroup",
+        "AccessLogsBucket": "AWS::S3::Bucket",
     },
     "network.json": {"FlowLogsLogGroup": "AWS::Logs::LogGroup"},
     "root.json": {
         "NetworkStack": "AWS::CloudFormation::Stack",
         "ClusterStack": "AWS::CloudFormation::Stack",
+        "AlertsStack": "AWS::CloudFormation::Stack",
         "DataStack": "AWS::CloudFormation::Stack",
         "WebStack": "AWS::CloudFormation::Stack",
         "WorkerStack": "AWS::CloudFormation::Stack",
@@ -122,7 +124,7 @@ def test_children_exchange_values_only_through_the_root(env_templates):
 
 def test_root_outputs_name_the_url_cluster_services_and_log_groups(env_templates):
     outputs = env_templates["root.json"]["Outputs"]
-    expected = {"AppUrl", "ClusterName", "LogGroupNames", "ImageTag"} | {
+    expected = {"AppUrl", "ClusterName", "LogGroupNames", "ImageTag", "AlarmTopicArn"} | {
         f"{p}ServiceName" for p in ("Web", "Worker", "Scheduler")
     }
     assert set(outputs) == expected
@@ -138,14 +140,15 @@ def test_root_outputs_name_the_url_cluster_services_and_log_groups(env_templates
 
 
 def test_network_has_three_tiers_per_zone_and_nat_per_environment():
-    expectations = {"dev": (2, 1), "prod": (3, 3)}
-    for env, (zones, nats) in expectations.items():
+    # dev's one NAT is an instance (network.nat: instance), prod's three are gateways
+    expectations = {"dev": (2, 1, "AWS::EC2::Instance"), "prod": (3, 3, "AWS::EC2::NatGateway")}
+    for env, (zones, nats, nat_type) in expectations.items():
         network = templates_of(REPO, env)["network.json"]
         subnets = resources_of_type(network, "AWS::EC2::Subnet")
         tiers = sorted({s["Properties"]["Tags"][1]["Value"] for s in subnets.values()})
         assert tiers == ["isolated", "private", "public"]
         assert len(subnets) == 3 * zones
-        assert len(resources_of_type(network, "AWS::EC2::NatGateway")) == nats
+        assert len(resources_of_type(network, nat_type)) == nats
         assert resources_of_type(network, "AWS::EC2::FlowLog")
 
 

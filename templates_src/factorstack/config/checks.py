@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator
 
 from factorstack.config.models import (
     DEFAULT_PROCESS_USER,
     AppSpec,
+    DatabaseSpec,
     EnvironmentSpec,
     ParameterRef,
     ProcessSettings,
     ProcessSpec,
     SecretRef,
     ServiceAttributeRef,
+    database_app_username,
 )
+from factorstack.config.regions import known_region
 from factorstack.model import (
     CACHE_SECRET_KEYS,
     DATABASE_SECRET_KEYS,
     GENERATED_CACHE_SECRET,
     GENERATED_DATABASE_SECRET,
+    ROTATION_USER_SUFFIX,
     logical_name,
     scratch_volume_name,
 )
@@ -63,7 +68,9 @@ def _memory_hint(cpu: int) -> str:
 
 
 # Process names whose stack would take the logical id of another child of the root.
-RESERVED_PROCESS_NAMES = frozenset({"network", "cluster", "data", "autoscaling"})
+RESERVED_PROCESS_NAMES = frozenset(
+    {"network", "cluster", "data", "autoscaling", "alerts", "endpoints"}
+)
 
 
 def _name_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
@@ -110,6 +117,8 @@ def _runtime_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
                 f"(use --timeout={longest} or less and split longer jobs)",
             )
     database = app.database
+    if database is not None:
+        yield from _database_user_problems(app.app, database, app_file)
     if database is not None and not database.extended_support:
         major = ".".join(database.engine_version.split(".")[:2])
         ended = MYSQL_PAST_STANDARD_SUPPORT.get(major)
@@ -120,6 +129,32 @@ def _runtime_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
                 f"MySQL {major} left RDS standard support on {ended} and would bill Extended "
                 "Support (use 8.4, or set `extended_support: true` to pay for it)",
             )
+
+
+def _database_user_problems(
+    app_name: str, database: DatabaseSpec, app_file: str
+) -> Iterator[Problem]:
+    """The app's user must be another user than the master: it gets one schema's rights."""
+    app_user = database_app_username(app_name, database)
+    if app_user == database.username:
+        field = "app_username" if database.app_username else "username"
+        yield (
+            app_file,
+            f"database.{field}",
+            f"the app's database user and the master user are both {app_user!r}, but the app "
+            "must not sign in as the master (give database.app_username another name)",
+        )
+    # Rotation alternates the app user with its `_clone`: neither may be the master.
+    partner = app_user + ROTATION_USER_SUFFIX
+    if app_user.endswith(ROTATION_USER_SUFFIX) or partner == database.username:
+        field = "app_username" if database.app_username else "username"
+        yield (
+            app_file,
+            f"database.{field}",
+            f"rotation alternates the app's user {app_user!r} with {partner!r} (the suffix "
+            f"{ROTATION_USER_SUFFIX!r}), so neither may end in it or be the master user "
+            "(give database.app_username another name)",
+        )
 
 
 def _container_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
@@ -236,6 +271,7 @@ def _secret_problems(app: AppSpec, ref: SecretRef) -> Iterator[str]:
 def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
     """Values in one environment file, checked against app.yaml and AWS's rules."""
     yield from _network_problems(env, env_file)
+    yield from _edge_problems(app, env, env_file)
     for name, sizing in env.processes.items():
         if name not in app.processes:
             known = _spoken_list(sorted(app.processes), "and")
@@ -243,6 +279,7 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
             continue
         yield from _size_problems(sizing, f"processes.{name}", env_file)
         yield from _task_count_problems(app.processes[name], name, sizing, env_file)
+        yield from _spot_problems(env, name, sizing, env_file)
     if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
         yield (
             env_file,
@@ -266,6 +303,20 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
     if env.role_arn and f"::{env.account}:" not in env.role_arn:
         yield (env_file, "role_arn", f"the role must belong to account {env.account}")
     yield from _override_problems(app, env, env_file)
+
+
+def _spot_problems(
+    env: EnvironmentSpec, name: str, sizing: ProcessSettings, env_file: str
+) -> Iterator[Problem]:
+    """Fargate Spot runs Linux X86_64 tasks only (ECS Developer Guide, Fargate capacity
+    providers): an ARM64 task on FARGATE_SPOT is never placed."""
+    if sizing.spot and env.cpu_architecture != "X86_64":
+        yield (
+            env_file,
+            f"processes.{name}.spot",
+            f"Fargate Spot runs only X86_64 tasks, and this environment's cpu_architecture is "
+            f"{env.cpu_architecture} (remove spot, or use cpu_architecture: X86_64)",
+        )
 
 
 def _size_problems(sizing: ProcessSettings, where: str, env_file: str) -> Iterator[Problem]:
@@ -326,6 +377,35 @@ def _network_problems(env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
             "network.nat_gateways",
             f"{env.network.nat_gateways} is more than the {env.network.availability_zones} "
             "availability zones (use at most one per zone)",
+        )
+
+
+# An address SNS can mail: one @, a dot in the domain, no spaces. SNS itself accepts more and
+# only fails at confirmation time; a typo here would mean alarms that reach nobody.
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _edge_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
+    """Who is notified, and whether the region's load balancer logs can be delivered."""
+    seen: set[str] = set()
+    for index, email in enumerate(env.notify.emails):
+        if not EMAIL_PATTERN.match(email):
+            yield (
+                env_file,
+                f"notify.emails.{index}",
+                f"{email!r} is not an email address (use one like ops@example.com)",
+            )
+        elif email.lower() in seen:
+            yield (env_file, f"notify.emails.{index}", f"{email} is listed twice (keep one)")
+        seen.add(email.lower())
+    balanced = any(spec.port is not None for spec in app.processes.values())
+    if balanced and not known_region(env.region):
+        yield (
+            env_file,
+            "region",
+            f"{env.region} is a region factorstack does not know, so it cannot grant the "
+            "load balancer's access-log writer (check the spelling, or add the region to "
+            "config/regions.py from AWS's access-log documentation)",
         )
 
 

@@ -11,12 +11,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from factorstack.model import DEFAULT_MYSQL_CLIENT_IMAGE
+
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$"
 # An environment's name is its file's stem; it ends up in stack names, so CloudFormation's rules.
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SSM_NAME_PATTERN = r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$"
 SECRET_NAME_PATTERN = r"^[A-Za-z0-9/_+=.@-]+$"
+# REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST], e.g. public.ecr.aws/docker/library/mysql:8.4
+CLIENT_IMAGE_PATTERN = (
+    r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(@sha256:[a-f0-9]{64})?$"
+)
 
 AppName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=2, max_length=20)]
 ProcessName = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=2, max_length=24)]
@@ -93,7 +100,31 @@ class DatabaseSpec(Strict):
         "Extended Support). Off: such a version is refused instead of billed.",
     )
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", description="Schema created.")
-    username: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+    username: str = Field(
+        default="app",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,31}$",
+        description="The master user: only the release phase's user-setup step signs in as it.",
+    )
+    app_username: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,25}$",
+        description="The user the processes and the release command sign in as, with rights "
+        "on this schema only; `{secret: database, key: ...}` reads its secret. At most 26 "
+        "characters (MySQL allows 32; the rest is kept for a second user when passwords "
+        "rotate). Default: the app's name with `_app`, e.g. example_app.",
+    )
+    client_image: str = Field(
+        default=DEFAULT_MYSQL_CLIENT_IMAGE,
+        pattern=CLIENT_IMAGE_PATTERN,
+        description="The MySQL client image that creates or updates the app's user before the "
+        "release command runs; pin it by digest (IMAGE:TAG@sha256:...) to fix what runs.",
+    )
+
+
+def database_app_username(app: str, spec: DatabaseSpec) -> str:
+    """The app's database user: app.yaml's `app_username`, else `APP_app` (hyphens, which
+    MySQL would need quoted everywhere, become underscores)."""
+    return spec.app_username or f"{app.replace('-', '_')}_app"
 
 
 # The engine version each cache engine gets unless app.yaml names one.
@@ -188,6 +219,53 @@ class NetworkSettings(Strict):
     cidr: str = Field(default="10.0.0.0/16", description="VPC range, /16 to /24.")
     availability_zones: int = Field(default=2, ge=2, le=3)
     nat_gateways: int = Field(default=1, ge=1, le=3, description="1, or one per zone.")
+    interface_endpoints: bool = Field(
+        default=False,
+        description="VPC interface endpoints (ECR, CloudWatch Logs, Secrets Manager, SSM, STS) in "
+        "the private subnets: tasks reach these AWS APIs without the NAT gateway. Each endpoint "
+        "bills per zone and hour.",
+    )
+    nat: Literal["gateway", "instance"] = Field(
+        default="gateway",
+        description="How the private subnets reach the internet. `gateway`: managed NAT "
+        "gateways. `instance`: one t4g.nano NAT instance per NAT zone instead, far cheaper but a "
+        "single point of failure with no automatic recovery; for non-production only.",
+    )
+
+
+class LoadBalancerSettings(Strict):
+    """The load balancer's audit trail and protection."""
+
+    deletion_protection: bool = Field(
+        default=True,
+        description="Refuse to delete the load balancer (and so its DNS name) until this is "
+        "turned off. A first create starts without it, so a failed create can roll back.",
+    )
+    access_log_days: int = Field(
+        default=90, ge=1, le=3650, description="Days the access logs are kept in their bucket."
+    )
+
+
+class NotifySettings(Strict):
+    """Who hears about alarms: each address gets an SNS email subscription to confirm."""
+
+    emails: list[str] = Field(
+        default_factory=list, max_length=50, description="Addresses alarms are mailed to."
+    )
+
+
+class WafSettings(Strict):
+    """An AWS WAF web ACL on the load balancer: AWS managed rules and a per-IP rate limit."""
+
+    enabled: bool = Field(
+        default=False, description="About $9/month plus $0.60 per million requests (2026)."
+    )
+    rate_limit: int = Field(
+        default=2000,
+        ge=10,
+        le=2_000_000_000,
+        description="Requests one IP address may send in 5 minutes before it is blocked.",
+    )
 
 
 class DatabaseSettings(Strict):
@@ -197,6 +275,18 @@ class DatabaseSettings(Strict):
     backup_retention_days: int = Field(default=7, ge=1, le=35)
     allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
     max_allocated_storage_gb: int = Field(default=250, ge=20, le=65536)
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        default=60,
+        description="RDS enhanced monitoring: OS metrics every N seconds (0 turns it off).",
+    )
+    rotation_days: int = Field(
+        default=30,
+        ge=0,
+        le=1000,
+        description="Days between rotations of the app user's database secret (two users take "
+        "turns, so running tasks keep working); 1 to 1000 (Secrets Manager's range), 0 turns "
+        "rotation off.",
+    )
 
 
 class CacheSettings(Strict):
@@ -210,6 +300,12 @@ class ProcessSettings(Strict):
     memory: int = Field(default=512, description="MiB; must suit the cpu.")
     min_tasks: int = Field(default=1, ge=0, le=1000, description="Autoscaling floor.")
     max_tasks: int = Field(default=10, ge=1, le=1000, description="Autoscaling ceiling.")
+    spot: bool = Field(
+        default=False,
+        description="Run on Fargate Spot, for processes that tolerate interruption (two "
+        "minutes' notice). A load-balanced process keeps its first task on regular Fargate. "
+        "X86_64 only.",
+    )
 
 
 class AlarmSettings(Strict):
@@ -246,6 +342,9 @@ class EnvironmentSpec(Strict):
     cache: CacheSettings = CacheSettings()
     processes: dict[ProcessName, ProcessSettings] = Field(default_factory=dict)
     alarms: AlarmSettings = AlarmSettings()
+    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
+    notify: NotifySettings = NotifySettings()
+    waf: WafSettings = WafSettings()
     log_retention_days: Literal[
         1,
         3,

@@ -12,12 +12,15 @@ from factorstack.config.models import (
     ProcessSettings,
     SecretRef,
     ServiceAttributeRef,
+    database_app_username,
 )
+from factorstack.config.regions import elb_log_account
 from factorstack.model import (
     Alarms,
     AppModel,
     Cache,
     Database,
+    Edge,
     Network,
     ParameterVariable,
     PlainVariable,
@@ -66,6 +69,18 @@ def _network(env: EnvironmentSpec) -> Network:
         public_subnets=tier("public"),
         private_subnets=tier("private"),
         isolated_subnets=tier("isolated"),
+        interface_endpoints=env.network.interface_endpoints,
+        nat=env.network.nat,
+    )
+
+
+def _edge(env: EnvironmentSpec) -> Edge:
+    balancer = env.load_balancer
+    return Edge(
+        deletion_protection=balancer.deletion_protection,
+        access_log_days=balancer.access_log_days,
+        log_writer_account=elb_log_account(env.region),
+        waf_rate_limit=env.waf.rate_limit if env.waf.enabled else None,
     )
 
 
@@ -92,6 +107,7 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
                 variables=tuple(_variable(k, merged[k]) for k in sorted(merged)),
                 user=spec.user,
                 writable=tuple(spec.writable),
+                spot=sizing.spot,
             )
         )
     database = None
@@ -108,6 +124,10 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
             backup_retention_days=settings.backup_retention_days,
             allocated_storage_gb=settings.allocated_storage_gb,
             max_allocated_storage_gb=settings.max_allocated_storage_gb,
+            app_username=database_app_username(app.app, app.database),
+            client_image=app.database.client_image,
+            monitoring_interval_seconds=settings.monitoring_interval_seconds,
+            rotation_days=settings.rotation_days,
         )
     cache = None
     if app.cache is not None:
@@ -134,6 +154,8 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         certificate_arn=env.certificate_arn,
         domain_name=env.domain_name,
         alarms=Alarms(**env.alarms.model_dump()),
+        edge=_edge(env),
+        notify_emails=tuple(env.notify.emails),
         tags={"app": app.app, "environment": env_name},
         release_phase=None
         if app.release is None

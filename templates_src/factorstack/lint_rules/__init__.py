@@ -6,10 +6,28 @@ rule class importable from here. One rule per module; a new rule is imported bel
 
 from __future__ import annotations
 
+from factorstack.lint_rules.access_logs import AccessLogBucket
+from factorstack.lint_rules.container_memory import ContainerMemory
 from factorstack.lint_rules.fargate_stop_window import FargateStopWindow
 from factorstack.lint_rules.resource_names import ResourceNames
 from factorstack.lint_rules.security_group_descriptions import SecurityGroupRuleDescriptions
+from factorstack.lint_rules.slow_query_export import SlowQueryExport
 
-RULES = (SecurityGroupRuleDescriptions, FargateStopWindow, ResourceNames)
+RULES = (
+    SecurityGroupRuleDescriptions,
+    FargateStopWindow,
+    ResourceNames,
+    AccessLogBucket,
+    SlowQueryExport,
+    ContainerMemory,
+)
 
-__all__ = ["RULES", "FargateStopWindow", "ResourceNames", "SecurityGroupRuleDescriptions"]
+__all__ = [
+    "RULES",
+    "AccessLogBucket",
+    "ContainerMemory",
+    "FargateStopWindow",
+    "ResourceNames",
+    "SecurityGroupRuleDescriptions",
+    "SlowQueryExport",
+]

@@ -3,7 +3,9 @@ rolls the deployment back when one fires. Thresholds come from the environment f
 
 Every service: tasks below the desired count (tasks that keep stopping); no running series
 at all (no task has run yet) counts as zero running, not as missing data. A load-balanced
-service also: the share of 5xx answers, and targets failing the health check.
+service also: the share of 5xx answers, and targets failing the health check. Each notifies the
+environment's alarm topic (alerts.py) when it fires and when it clears, so a rollback reaches a
+person too.
 """
 
 from __future__ import annotations
@@ -35,12 +37,19 @@ def _metric(
 
 
 def _alarm(
-    template: Template, name: str, description: str, threshold: float, **metric: object
+    template: Template,
+    name: str,
+    description: str,
+    threshold: float,
+    notify: list[Ref],
+    **metric: object,
 ) -> cw.Alarm:
     return template.add_resource(
         cw.Alarm(
             name,
             AlarmDescription=description,
+            AlarmActions=notify,
+            OKActions=notify,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
             Threshold=threshold,
             EvaluationPeriods=metric.pop("periods"),
@@ -51,6 +60,11 @@ def _alarm(
     )
 
 
+def has_release_alarms(process: Process) -> bool:
+    """A singleton without a load balancer has none (see below)."""
+    return not process.singleton or process.load_balanced
+
+
 def add_release_alarms(
     template: Template,
     model: AppModel,
@@ -58,9 +72,12 @@ def add_release_alarms(
     cluster: Ref,
     service_name: str,
     load_balancer: tuple[Ref, Ref] | None,
+    topic: Ref | None,
 ) -> list[cw.Alarm]:
-    """The alarms of one service; `load_balancer` is (LoadBalancerFullName, TargetGroupFullName)."""
+    """The alarms of one service; `load_balancer` is (LoadBalancerFullName, TargetGroupFullName),
+    `topic` the alarm topic they notify."""
     limits = model.alarms
+    notify = [] if topic is None else [topic]
     periods = {"periods": limits.evaluation_minutes, "datapoints": limits.evaluation_minutes}
     service = {"ClusterName": cluster, "ServiceName": service_name}
     alarms: list[cw.Alarm] = []
@@ -73,6 +90,7 @@ def add_release_alarms(
                 f"{process.logical}TasksBelowDesiredAlarm",
                 f"{process.name}: tasks keep stopping (running below desired)",
                 float(limits.missing_tasks),
+                notify,
                 Metrics=[
                     _metric(
                         "desired", "ECS/ContainerInsights", "DesiredTaskCount", "Average", service
@@ -97,6 +115,7 @@ def add_release_alarms(
                 f"{process.logical}ErrorRateAlarm",
                 f"{process.name}: share of 5xx answers in percent",
                 limits.error_rate_percent,
+                notify,
                 Metrics=[
                     _metric("errors", elb, "HTTPCode_Target_5XX_Count", "Sum", target),
                     _metric("requests", elb, "RequestCount", "Sum", target),
@@ -115,6 +134,7 @@ def add_release_alarms(
                 f"{process.logical}UnhealthyTargetsAlarm",
                 f"{process.name}: tasks failing the load balancer's health check",
                 float(limits.unhealthy_targets),
+                notify,
                 Namespace=elb,
                 MetricName="UnHealthyHostCount",
                 Dimensions=[cw.MetricDimension(Name=k, Value=v) for k, v in target.items()],

@@ -1,8 +1,17 @@
 """Cluster stack: the ECS cluster, the load balancer in front of it, the task security group and
 one log group per process.
 
+The cluster offers the FARGATE and FARGATE_SPOT capacity providers, and every service names its
+own capacity provider strategy (capacity_provider_strategy): regular Fargate, or with
+`spot: true` Fargate Spot. Because every service always has a strategy, turning Spot on or off
+is a change of strategy, which ECS and CloudFormation apply in place (a new deployment, no
+replacement); a service never moves between a launch type and a strategy again after the one
+move from `LaunchType: FARGATE` that existing stacks make once.
+
 With a certificate the load balancer speaks HTTPS (TLS 1.3 policy) and redirects HTTP; without
-one (dev) it serves plain HTTP.
+one (dev) it serves plain HTTP. It drops invalid header fields, logs every request to its
+access-log bucket, and may sit behind a web ACL (see edge.py); its deletion protection is a
+parameter, off while a first create can still roll back.
 """
 
 from __future__ import annotations
@@ -16,7 +25,9 @@ from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel, Process
 from factorstack.stacks.common import match_nothing_egress, retain, unique_name
+from factorstack.stacks.edge import access_log_attributes, add_access_log_bucket, add_web_acl
 from factorstack.stacks.network import NetworkOutputs
+from factorstack.stacks.policy import justify_load_balancer, justify_log_group
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -24,6 +35,27 @@ HTTP_PORT, HTTPS_PORT = 80, 443
 ANYWHERE = "0.0.0.0/0"
 HEALTH_CHECK_INTERVAL_SECONDS = 15
 DEREGISTRATION_DELAY_SECONDS = "30"
+FARGATE, FARGATE_SPOT = "FARGATE", "FARGATE_SPOT"
+# A load-balanced process on Spot: its first task on regular Fargate, then this many Spot tasks
+# for every further regular one.
+SPOT_WEIGHT_BESIDE_REGULAR = 3
+
+
+def capacity_provider_strategy(process: Process) -> list[ecs.CapacityProviderStrategyItem]:
+    """Where a service's tasks run. Spot can take a task away with two minutes' notice, so a
+    load-balanced process keeps one regular task as the base; any other Spot process (a worker,
+    even the singleton scheduler, which may then miss runs while Spot has no capacity) runs on
+    Spot only."""
+    if not process.spot:
+        return [ecs.CapacityProviderStrategyItem(CapacityProvider=FARGATE, Weight=1)]
+    if process.load_balanced:
+        return [
+            ecs.CapacityProviderStrategyItem(CapacityProvider=FARGATE, Base=1, Weight=1),
+            ecs.CapacityProviderStrategyItem(
+                CapacityProvider=FARGATE_SPOT, Weight=SPOT_WEIGHT_BESIDE_REGULAR
+            ),
+        ]
+    return [ecs.CapacityProviderStrategyItem(CapacityProvider=FARGATE_SPOT, Weight=1)]
 
 
 @dataclass(frozen=True)
@@ -54,8 +86,14 @@ def log_group_name(model: AppModel, process: Process) -> Sub:
 
 
 def _load_balancer(
-    template: Template, model: AppModel, process: Process, vpc: Ref, subnets: Ref, tasks: Ref
+    template: Template,
+    model: AppModel,
+    process: Process,
+    network: tuple[Ref, Ref],
+    deletion_protection: Ref,
 ) -> tuple[ec2.SecurityGroup, elb.LoadBalancer, elb.TargetGroup]:
+    """`network` is (VPC, comma-separated public subnets)."""
+    vpc, subnets = network
     edge_ports = [HTTP_PORT, HTTPS_PORT] if model.https else [HTTP_PORT]
     edge = template.add_resource(
         ec2.SecurityGroup(
@@ -79,9 +117,11 @@ def _load_balancer(
             SecurityGroupEgress=[match_nothing_egress("Disallow all other traffic")],
         )
     )
+    logs, logs_policy = add_access_log_bucket(template, model)
     balancer = template.add_resource(
         elb.LoadBalancer(
             "LoadBalancer",
+            DependsOn=[logs_policy.title],  # ELB tests its write access to the bucket
             Scheme="internet-facing",
             Type="application",
             Subnets=Split(",", subnets),
@@ -89,10 +129,15 @@ def _load_balancer(
             LoadBalancerAttributes=[
                 elb.LoadBalancerAttributes(
                     Key="routing.http.drop_invalid_header_fields.enabled", Value="true"
-                )
+                ),
+                elb.LoadBalancerAttributes(
+                    Key="deletion_protection.enabled", Value=deletion_protection
+                ),
+                *access_log_attributes(logs),
             ],
         )
     )
+    add_web_acl(template, model, balancer)
     target_group = template.add_resource(
         elb.TargetGroup(
             "TargetGroup",
@@ -134,7 +179,7 @@ def _load_balancer(
         ]
     else:
         http_actions = forward
-    template.add_resource(
+    http_listener = template.add_resource(
         elb.Listener(
             "HttpListener",
             LoadBalancerArn=Ref(balancer),
@@ -143,11 +188,15 @@ def _load_balancer(
             DefaultActions=http_actions,
         )
     )
+    justify_load_balancer(model, edge, balancer, http_listener)
     return edge, balancer, target_group
 
 
-def build_cluster(model: AppModel, *, network: NetworkOutputs) -> Built[ClusterOutputs]:
-    """Model and the network in, cluster stack out."""
+def build_cluster(
+    model: AppModel, *, network: NetworkOutputs, deletion_protection: Handle | None
+) -> Built[ClusterOutputs]:
+    """Model and the network in, cluster stack out; `deletion_protection` is the root's
+    "true"/"false" for the load balancer."""
     child = ChildStack(
         "ClusterStack",
         "cluster.json",
@@ -161,6 +210,12 @@ def build_cluster(model: AppModel, *, network: NetworkOutputs) -> Built[ClusterO
         ecs.Cluster(
             "Cluster",
             ClusterSettings=[ecs.ClusterSetting(Name="containerInsights", Value="enabled")],
+            # Both offered, so `spot` can be turned on for a service without touching the
+            # cluster; what runs without a strategy (none of ours) runs on regular Fargate.
+            CapacityProviders=[FARGATE, FARGATE_SPOT],
+            DefaultCapacityProviderStrategy=[
+                ecs.CapacityProviderStrategyItem(CapacityProvider=FARGATE, Weight=1)
+            ],
         )
     )
     tasks = template.add_resource(
@@ -186,9 +241,10 @@ def build_cluster(model: AppModel, *, network: NetworkOutputs) -> Built[ClusterO
     cluster_name = child.give("ClusterName", Ref(cluster), "ECS cluster name.")
     tasks_group = child.give("ServiceSecurityGroupId", Ref(tasks), "Security group of every task.")
     web = model.load_balanced_process
-    load_balancer = (
-        None if web is None else _web_entry(child, model, web, vpc, public_subnets, tasks)
-    )
+    load_balancer = None
+    if web is not None and deletion_protection is not None:
+        protection = Ref(child.take(deletion_protection, "Load balancer deletion protection."))
+        load_balancer = _web_entry(child, model, web, (vpc, public_subnets, protection), tasks)
     return child.built(
         ClusterOutputs(
             cluster_name=cluster_name,
@@ -203,14 +259,15 @@ def _web_entry(
     child: ChildStack,
     model: AppModel,
     web: Process,
-    vpc: Ref,
-    public_subnets: Ref,
+    inputs: tuple[Ref, Ref, Ref],
     tasks: ec2.SecurityGroup,
 ) -> LoadBalancerOutputs:
-    """The load balancer in front of `web`, the one rule each way between it and the tasks."""
+    """The load balancer in front of `web`, the one rule each way between it and the tasks.
+    `inputs` is (VPC, public subnets, deletion protection)."""
     template = child.template
+    vpc, public_subnets, protection = inputs
     edge, balancer, target_group = _load_balancer(
-        template, model, web, vpc, public_subnets, Ref(tasks)
+        template, model, web, (vpc, public_subnets), protection
     )
     template.add_resource(
         ec2.SecurityGroupEgress(
@@ -270,6 +327,7 @@ def _log_group(child: ChildStack, model: AppModel, process: Process) -> Handle:
             )
         )
     )
+    justify_log_group(group, model.log_retention_days)
     return child.give(
         f"{process.logical}LogGroupName", Ref(group), f"Where {process.name} writes stdout."
     )

@@ -5,6 +5,8 @@ Parameters and outputs between stacks are declared through `wiring`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from troposphere import AWSObject, Ref, Select, Split, Sub, Template, ec2
 
 CHILD_TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -78,3 +80,36 @@ def match_nothing_egress(description: str) -> ec2.SecurityGroupRule:
         CidrIp="255.255.255.255/32",
         Description=description,
     )
+
+
+def justify(
+    resource: AWSObject,
+    *,
+    checkov: Mapping[str, str] | None = None,
+    guard: Mapping[str, str] | None = None,
+) -> AWSObject:
+    """Accept a policy checker's finding on this resource, saying why (`make policy` refuses
+    one without a reason). checkov: {CKV_ID: why} as `checkov.skip` entries; guard: {RULE: why}
+    as `guard.SuppressedRules`, the why kept beside it in `guard.Reasons` (Guard has no comment
+    field). Merges with Metadata the resource already has (e.g. cfn-lint's)."""
+    metadata = dict(getattr(resource, "Metadata", None) or {})
+    if checkov:
+        skips = {entry["id"]: entry for entry in metadata.get("checkov", {}).get("skip", [])}
+        skips.update({rule: {"id": rule, "comment": why} for rule, why in _reasons(checkov)})
+        metadata["checkov"] = {**metadata.get("checkov", {}), "skip": list(skips.values())}
+    if guard:
+        old = metadata.get("guard", {})
+        rules = list(old.get("SuppressedRules", []))
+        rules += [rule for rule in guard if rule not in rules]
+        reasons = {**old.get("Reasons", {}), **dict(_reasons(guard))}
+        metadata["guard"] = {**old, "SuppressedRules": rules, "Reasons": reasons}
+    resource.Metadata = metadata
+    return resource
+
+
+def _reasons(justifications: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(rule, why) pairs; a justification that does not say why is a bug in the stack module."""
+    for rule, why in justifications.items():
+        if not why.strip():
+            raise ValueError(f"justify {rule}: say why the finding is acceptable")
+    return [(rule, why.strip()) for rule, why in justifications.items()]

@@ -2,22 +2,30 @@
 generated secret, encrypted at rest and in transit, reachable only from the app's tasks on its
 own port and sending nothing out.
 
+The database has two generated secrets: the master's, which only the release phase's user-setup
+step reads, and the app user's (rights on its own schema only), which every process reads. It
+exports its error and slow query logs and sends enhanced monitoring metrics.
+
 Both keep their data: Snapshot on replacement and deletion; secrets are retained.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, rds, secretsmanager
+from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.sts import AssumeRole
+from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, iam, rds, secretsmanager
 from troposphere import elasticache as cache_types
 
 from factorstack.model import AppModel, Cache, Database
 from factorstack.stacks.cluster import ClusterOutputs
 from factorstack.stacks.common import match_nothing_egress, retain
 from factorstack.stacks.network import NetworkOutputs
+from factorstack.stacks.policy import justify_database, justify_secret
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 ENGINE_NAMES = {"valkey": "Valkey", "redis": "Redis"}
@@ -30,6 +38,12 @@ STORAGE_TYPE = "gp3"
 # instead of silently billing RDS Extended Support.
 LIFECYCLE_STANDARD = "open-source-rds-extended-support-disabled"
 LIFECYCLE_EXTENDED = "open-source-rds-extended-support"
+# Audit trail: the logs RDS sends to CloudWatch Logs (it creates their log groups itself). The
+# slow query log needs slow_query_log=1 and log_output=FILE in the parameter group, or nothing
+# is exported.
+LOG_EXPORTS = ["error", "slowquery"]
+SLOW_QUERY_SECONDS = "2"
+MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"  # AWS managed
 
 
 @dataclass(frozen=True)
@@ -46,8 +60,12 @@ class BackingServiceOutputs:
 
 @dataclass(frozen=True)
 class DataOutputs:
+    """`database.secret_arn` is the app user's secret, the one processes read; only the release
+    phase's user-setup step gets `database_master_secret_arn`."""
+
     database: BackingServiceOutputs | None
     cache: BackingServiceOutputs | None
+    database_master_secret_arn: Handle | None = None
 
     def service(self, name: str) -> BackingServiceOutputs:
         """`database` or `cache`; config refuses a reference to a service the app lacks."""
@@ -67,6 +85,22 @@ class Placement(NamedTuple):
 
 def mysql_parameter_family(db: Database) -> str:
     return f"mysql{db.major_version}"
+
+
+def _generated_password(username: str, db: Database) -> secretsmanager.GenerateSecretString:
+    return secretsmanager.GenerateSecretString(
+        SecretStringTemplate=json.dumps({"username": username, "dbname": db.name}, sort_keys=True),
+        GenerateStringKey="password",
+        PasswordLength=PASSWORD_LENGTH,
+        ExcludeCharacters=PASSWORD_EXCLUDED_CHARACTERS,
+    )
+
+
+def app_secret_fingerprint(db: Database) -> str:
+    """Changes exactly when the app secret's generated value does (CloudFormation regenerates it
+    when its GenerateSecretString changes): the release phase runs its user-setup step again."""
+    generate = _generated_password(db.app_username, db).to_dict()
+    return hashlib.sha256(json.dumps(generate, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _security_group(
@@ -116,10 +150,11 @@ def _database(
     db: Database,
     placement: Placement,
     deletion_protection: Handle,
-) -> BackingServiceOutputs:
-    """MySQL with TLS required. Its deletion protection comes from the root: a first create runs
-    without it, so that a failed create can roll back (it would block the delete of the new
-    database: ROLLBACK_FAILED); apply turns it on in a follow-up update."""
+) -> tuple[BackingServiceOutputs, Handle]:
+    """MySQL with TLS required; returns the app user's outputs and the master secret's handle.
+    Its deletion protection comes from the root: a first create runs without it, so that a
+    failed create can roll back (it would block the delete of the new database:
+    ROLLBACK_FAILED); apply turns it on in a follow-up update."""
     template = child.template
     vpc, subnets, tasks = placement
     secret = template.add_resource(
@@ -127,14 +162,17 @@ def _database(
             secretsmanager.Secret(
                 "DatabaseSecret",
                 Description=f"{model.app} {model.environment} database master credentials",
-                GenerateSecretString=secretsmanager.GenerateSecretString(
-                    SecretStringTemplate=json.dumps(
-                        {"username": db.username, "dbname": db.name}, sort_keys=True
-                    ),
-                    GenerateStringKey="password",
-                    PasswordLength=PASSWORD_LENGTH,
-                    ExcludeCharacters=PASSWORD_EXCLUDED_CHARACTERS,
-                ),
+                GenerateSecretString=_generated_password(db.username, db),
+            )
+        )
+    )
+    app_secret = template.add_resource(
+        retain(
+            secretsmanager.Secret(
+                "DatabaseAppSecret",
+                Description=f"{model.app} {model.environment} database app user credentials "
+                "(its own schema only)",
+                GenerateSecretString=_generated_password(db.app_username, db),
             )
         )
     )
@@ -154,11 +192,18 @@ def _database(
     parameters = template.add_resource(
         rds.DBParameterGroup(
             "DatabaseParameterGroup",
-            Description=f"{model.app} {model.environment}: TLS required",
+            Description=f"{model.app} {model.environment}: TLS required, slow queries logged",
             Family=mysql_parameter_family(db),
-            Parameters={"require_secure_transport": "ON"},
+            # Dynamic parameters all: a change applies without a reboot.
+            Parameters={
+                "require_secure_transport": "1",
+                "slow_query_log": "1",
+                "long_query_time": SLOW_QUERY_SECONDS,
+                "log_output": "FILE",  # the only output RDS exports to CloudWatch Logs
+            },
         )
     )
+    monitoring = _enhanced_monitoring(template, db)
     database = template.add_resource(
         retain(
             rds.DBInstance(
@@ -194,6 +239,8 @@ def _database(
                 DBSubnetGroupName=Ref(subnet_group),
                 DBParameterGroupName=Ref(parameters),
                 VPCSecurityGroups=[Ref(group)],
+                EnableCloudwatchLogsExports=LOG_EXPORTS,
+                **monitoring,
             ),
             policy="Snapshot",
         )
@@ -203,19 +250,54 @@ def _database(
         # cfn-lint's E3691 knows exact versions only. The plan's preflight checks the prefix
         # against the versions RDS offers in the region.
         database.Metadata = {"cfn-lint": {"config": {"ignore_checks": ["E3691"]}}}
-    template.add_resource(
-        secretsmanager.SecretTargetAttachment(
-            "DatabaseSecretAttachment",
-            SecretId=Ref(secret),
-            TargetId=Ref(database),
-            TargetType="AWS::RDS::DBInstance",
+    justify_database(database, db, LOG_EXPORTS)
+    justify_secret(secret)
+    justify_secret(app_secret)
+    # Each secret gains engine, host, port and dbInstanceIdentifier from its attachment.
+    for stem, attached in (("DatabaseSecret", secret), ("DatabaseAppSecret", app_secret)):
+        template.add_resource(
+            secretsmanager.SecretTargetAttachment(
+                f"{stem}Attachment",
+                SecretId=Ref(attached),
+                TargetId=Ref(database),
+                TargetType="AWS::RDS::DBInstance",
+            )
         )
-    )
+    master = child.give("DatabaseSecretArn", Ref(secret), "Master credentials and dbname.")
     return BackingServiceOutputs(
         host=child.give("DatabaseHost", GetAtt(database, "Endpoint.Address"), "MySQL host."),
         port=child.give("DatabasePort", GetAtt(database, "Endpoint.Port"), "MySQL port."),
-        secret_arn=child.give("DatabaseSecretArn", Ref(secret), "Master credentials and dbname."),
+        secret_arn=child.give(
+            "DatabaseAppSecretArn", Ref(app_secret), "App user credentials and dbname."
+        ),
+    ), master
+
+
+def _enhanced_monitoring(template: Template, db: Database) -> dict[str, object]:
+    """OS metrics every `monitoring_interval_seconds` through a role RDS's monitoring service
+    assumes; nothing when the environment turns it off (interval 0)."""
+    if db.monitoring_interval_seconds == 0:
+        return {}
+    role = template.add_resource(
+        iam.Role(
+            "DatabaseMonitoringRole",
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", "monitoring.rds.amazonaws.com"),
+                        Action=[AssumeRole],
+                    )
+                ],
+            ),
+            ManagedPolicyArns=[Sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{MONITORING_POLICY}")],
+        )
     )
+    return {
+        "MonitoringInterval": db.monitoring_interval_seconds,
+        "MonitoringRoleArn": GetAtt(role, "Arn"),
+    }
 
 
 def _cache(
@@ -238,6 +320,7 @@ def _cache(
             )
         )
     )
+    justify_secret(secret)
     engine_name = ENGINE_NAMES[cache.engine]
     group = _security_group(template, model, "Cache", engine_name, cache.port, vpc, tasks)
     subnet_group = template.add_resource(
@@ -309,10 +392,12 @@ def build_data(
             )
         ),
     )
-    database = None
+    database = master = None
     if model.database is not None:
         if deletion_protection is None:
             raise ValueError("a database needs the root's deletion-protection parameter")
-        database = _database(child, model, model.database, placement, deletion_protection)
+        database, master = _database(child, model, model.database, placement, deletion_protection)
     cache = None if model.cache is None else _cache(child, model, model.cache, placement)
-    return child.built(DataOutputs(database=database, cache=cache))
+    return child.built(
+        DataOutputs(database=database, cache=cache, database_master_secret_arn=master)
+    )

@@ -2,7 +2,8 @@
 
 Public subnets hold the load balancer, private ones the tasks, isolated ones the data tier,
 which has no route out of the VPC at all. The private subnets reach S3 through a gateway
-endpoint, so image layers pulled from ECR (stored in S3) skip the NAT gateway.
+endpoint, so image layers pulled from ECR (stored in S3) skip the NAT. NAT is a managed NAT
+gateway per NAT zone, or with `network.nat: instance` a small NAT instance (nat_instance.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel
 from factorstack.stacks.common import STACK_SUFFIX, arn, retain, stack_suffix, unique_name
+from factorstack.stacks.nat_instance import add_nat_instance, add_security_group, take_image
+from factorstack.stacks.policy import justify_log_group
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 FLOW_LOGS_GROUP = "FlowLogsLogGroup"
@@ -60,6 +63,7 @@ def _flow_logs(template: Template, model: AppModel, vpc: ec2.VPC) -> None:
             )
         )
     )
+    justify_log_group(group, model.log_retention_days)
     name = f"{prefix}${{{STACK_SUFFIX}}}"
     suffix = {STACK_SUFFIX: stack_suffix()}
     group_arn = arn("logs", f"log-group:{name}:*", **suffix)
@@ -129,8 +133,47 @@ def _s3_endpoint(template: Template, vpc: ec2.VPC, route_tables: list[ec2.RouteT
     )
 
 
-def build_network(model: AppModel) -> Built[NetworkOutputs]:
-    """Model in, network stack out; its outputs are the ids other stacks need."""
+def _nat_gateway(
+    template: Template, zone: int, subnet: ec2.Subnet, attachment: ec2.VPCGatewayAttachment
+) -> ec2.NatGateway:
+    address = template.add_resource(
+        ec2.EIP(f"Nat{zone}Address", Domain="vpc", DependsOn=attachment.title)
+    )
+    return template.add_resource(
+        ec2.NatGateway(
+            f"Nat{zone}", AllocationId=GetAtt(address, "AllocationId"), SubnetId=Ref(subnet)
+        )
+    )
+
+
+def _nat_routes(
+    child: ChildStack,
+    model: AppModel,
+    public: list[ec2.Subnet],
+    edge: tuple[ec2.VPC, ec2.VPCGatewayAttachment, Handle | None],
+) -> list[dict[str, Ref]]:
+    """One NAT per NAT zone, as the target of a default route: {property: Ref}. `edge` is
+    (VPC, internet gateway attachment, the root's NAT image when NAT is by instance)."""
+    template = child.template
+    vpc, attachment, nat_image = edge
+    zones = range(1, model.network.nat_gateways + 1)
+    if not model.network.nat_instances:
+        gateways = [_nat_gateway(template, z, public[z - 1], attachment) for z in zones]
+        return [{"NatGatewayId": Ref(gateway)} for gateway in gateways]
+    if nat_image is None:
+        raise ValueError("NAT instances need the root's image parameter (add_image_parameter)")
+    image = take_image(child, nat_image)
+    group = add_security_group(template, model, vpc)
+    instances = [
+        add_nat_instance(template, model, z, (public[z - 1], group, image), attachment)
+        for z in zones
+    ]
+    return [{"InstanceId": Ref(instance)} for instance in instances]
+
+
+def build_network(model: AppModel, nat_image: Handle | None = None) -> Built[NetworkOutputs]:
+    """Model in, network stack out; its outputs are the ids other stacks need. `nat_image`:
+    the root's image parameter (nat_instance.add_image_parameter), when NAT is by instance."""
     net = model.network
     child = ChildStack(
         "NetworkStack",
@@ -165,7 +208,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
     )
     isolated_routes = template.add_resource(ec2.RouteTable("IsolatedRouteTable", VpcId=Ref(vpc)))
 
-    public, private, isolated, nats, private_routes = [], [], [], [], []
+    public, private, isolated, private_routes = [], [], [], []
     for index in range(net.availability_zones):
         zone = index + 1
         subnet = _subnet(template, "public", zone, vpc, net.public_subnets[index])
@@ -175,19 +218,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
                 f"Public{zone}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(public_routes)
             )
         )
-        if index < net.nat_gateways:
-            address = template.add_resource(
-                ec2.EIP(f"Nat{zone}Address", Domain="vpc", DependsOn=attachment.title)
-            )
-            nats.append(
-                template.add_resource(
-                    ec2.NatGateway(
-                        f"Nat{zone}",
-                        AllocationId=GetAtt(address, "AllocationId"),
-                        SubnetId=Ref(subnet),
-                    )
-                )
-            )
+    nats = _nat_routes(child, model, public, (vpc, attachment, nat_image))
     for index in range(net.availability_zones):
         zone = index + 1
         subnet = _subnet(template, "private", zone, vpc, net.private_subnets[index])
@@ -199,7 +230,7 @@ def build_network(model: AppModel) -> Built[NetworkOutputs]:
                 f"Private{zone}DefaultRoute",
                 RouteTableId=Ref(routes),
                 DestinationCidrBlock="0.0.0.0/0",
-                NatGatewayId=Ref(nats[index % len(nats)]),
+                **nats[index % len(nats)],
             )
         )
         template.add_resource(

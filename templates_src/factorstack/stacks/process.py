@@ -23,8 +23,8 @@ from factorstack.model import (
     repository_name,
 )
 from factorstack.stacks import iam as policies
-from factorstack.stacks.alarms import add_release_alarms
-from factorstack.stacks.cluster import ClusterOutputs
+from factorstack.stacks.alarms import add_release_alarms, has_release_alarms
+from factorstack.stacks.cluster import ClusterOutputs, capacity_provider_strategy
 from factorstack.stacks.common import arn
 from factorstack.stacks.data import DataOutputs
 from factorstack.stacks.network import NetworkOutputs
@@ -42,6 +42,7 @@ class ProcessSources:
     cluster: ClusterOutputs
     data: DataOutputs | None  # None when the app has neither database nor cache
     image_tag: Handle
+    alarm_topic_arn: Handle  # the SNS topic the release alarms notify
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,10 @@ def build_process(
     task_definition = task_definition_of(
         template, model, process, inputs, execution_role, task_role
     )
-    alarms = _release_alarms(template, model, process, inputs)
+    topic = None
+    if has_release_alarms(process):
+        topic = Ref(child.take(sources.alarm_topic_arn, "SNS topic the alarms notify."))
+    alarms = _release_alarms(template, model, process, inputs, topic)
     service = _service(template, process, inputs, task_definition, alarms)
     return child.built(
         ProcessOutputs(
@@ -182,10 +186,16 @@ def _take_load_balancer(child: ChildStack, cluster: ClusterOutputs) -> _LoadBala
 
 
 def task_roles(
-    template: Template, model: AppModel, process: Process, inputs: TaskInputs, stem: str = ""
+    template: Template,
+    model: AppModel,
+    process: Process,
+    inputs: TaskInputs,
+    stem: str = "",
+    extra_secret_arns: tuple[object, ...] = (),
 ) -> tuple[iam.Role, iam.Role]:
     """ECS's role to start the task (pull, log, read config) and the app's own, which may not
-    touch IAM. `stem` names them (default: the process's logical name)."""
+    touch IAM. `stem` names them (default: the process's logical name); `extra_secret_arns`
+    are secrets another container of the task reads (the release phase's user-setup step)."""
     stem = stem or process.logical
     execution_role = template.add_resource(
         iam.Role(
@@ -200,7 +210,7 @@ def task_roles(
                         parameter_names=[
                             v.parameter for v in process.variables_of(ParameterVariable)
                         ],
-                        secret_arns=_secret_arns(process, inputs),
+                        secret_arns=_secret_arns(process, inputs) + list(extra_secret_arns),
                     ),
                 )
             ],
@@ -227,7 +237,7 @@ def _secret_arns(process: Process, inputs: TaskInputs) -> list[object]:
 
 
 def _release_alarms(
-    template: Template, model: AppModel, process: Process, inputs: TaskInputs
+    template: Template, model: AppModel, process: Process, inputs: TaskInputs, topic: Ref | None
 ) -> list[cw.Alarm]:
     """The alarms that roll this service's deployment back; the service names them."""
     balancer = inputs.load_balancer
@@ -238,6 +248,7 @@ def _release_alarms(
         Ref(inputs.cluster),
         process.name,
         None if balancer is None else balancer.metrics,
+        topic,
     )
 
 
@@ -253,8 +264,27 @@ def task_definition_of(
     """`stem` names a task definition other than the service's (the release phase's): its
     logical id, family and log stream prefix."""
     name = stem.lower() or process.name
+    container = container_of(model, process, inputs, name)
+    return task_definition_with(
+        template, model, process, (execution_role, task_role), [container], stem=stem
+    )
+
+
+def task_definition_with(
+    template: Template,
+    model: AppModel,
+    process: Process,
+    roles: tuple[iam.Role, iam.Role],
+    containers: list[ecs.ContainerDefinition],
+    stem: str = "",
+    extra_volumes: tuple[str, ...] = (),
+) -> ecs.TaskDefinition:
+    """A Fargate task definition sized like `process`, with these containers and the process's
+    scratch volumes plus `extra_volumes` (another container's own)."""
+    name = stem.lower() or process.name
+    execution_role, task_role = roles
     # Bind mounts without a host: empty, on the task's ephemeral storage, gone with the task.
-    volumes = [ecs.Volume(Name=volume) for volume in process.scratch_volumes]
+    volumes = [ecs.Volume(Name=volume) for volume in (*process.scratch_volumes, *extra_volumes)]
     return template.add_resource(
         ecs.TaskDefinition(
             f"{stem or process.logical}TaskDefinition",
@@ -268,7 +298,7 @@ def task_definition_of(
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[_container(model, process, inputs, name)],
+            ContainerDefinitions=containers,
             **({"Volumes": volumes} if volumes else {}),
         )
     )
@@ -292,7 +322,7 @@ def _hardened(process: Process) -> dict[str, object]:
     }
 
 
-def _container(
+def container_of(
     model: AppModel, process: Process, inputs: TaskInputs, stream_prefix: str
 ) -> ecs.ContainerDefinition:
     environment = [
@@ -317,6 +347,9 @@ def _container(
         Name=process.name,
         Image=image(model, process, inputs.image_tag),
         Essential=True,
+        # The task's only container may use all of the task's memory; a hard limit stated
+        # (Control Tower CT.ECS.PR.7) rather than left to the task's.
+        Memory=process.memory,
         Environment=sorted(environment, key=lambda e: e.Name),
         Secrets=sorted(secrets, key=lambda s: s.Name),
         StopTimeout=STOP_TIMEOUT_SECONDS,
@@ -371,7 +404,7 @@ def _service(
             ServiceName=process.name,  # unique in the app's own cluster; the alarms name it
             Cluster=Ref(inputs.cluster),
             TaskDefinition=Ref(task_definition),
-            LaunchType="FARGATE",
+            CapacityProviderStrategy=capacity_provider_strategy(process),
             PropagateTags="SERVICE",
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(

@@ -8,6 +8,11 @@ so a failing migration fails the deploy while the services still run the old rel
 image or command means a new task definition, hence an Update of the custom resource, hence one
 run; an unchanged deploy runs nothing. The handler is factorstack_lambda/release_phase.py,
 inlined (limits.py keeps it under Lambda's 4 KB for inline code).
+
+With a database, the task's first step (a non-essential MySQL client container) signs in as the
+master and creates or updates the app's own user (its schema only, TLS required); the release
+command runs after it succeeds, as that user. The step runs again whenever the app user's
+generated secret changes, and alone when app.yaml has a database but no `release:`.
 """
 
 from __future__ import annotations
@@ -21,18 +26,22 @@ from awacs import awslambda, cloudformation, ecs, logs
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.iam import PassRole
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Ref, Split, Template, iam
+from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, iam
 from troposphere import awslambda as lambda_
+from troposphere import ecs as ecs_types
 from troposphere.cloudformation import CustomResource
 from troposphere.logs import LogGroup
 
-from factorstack.model import AppModel, ReleasePhase
-from factorstack.stacks.common import arn, retain, unique_name
+from factorstack.model import AppModel, Database, Process
+from factorstack.stacks.common import arn, justify, retain, unique_name
+from factorstack.stacks.data import app_secret_fingerprint
+from factorstack.stacks.policy import justify_log_group
 from factorstack.stacks.process import (
     ProcessSources,
     TaskInputs,
+    container_of,
     take_inputs,
-    task_definition_of,
+    task_definition_with,
     task_roles,
 )
 from factorstack.stacks.wiring import Built, ChildStack, Handle
@@ -45,7 +54,33 @@ LAMBDA_MEMORY_MB = 128
 # CloudFormation waits this much longer than the release may take before it gives up.
 SERVICE_TIMEOUT_MARGIN_SECONDS = 300
 STEM = "Release"
+# The user-setup step: its container, the user it runs as (mysql in the official image, never
+# root) and its one writable directory, where the client's option file lives for a moment.
+USER_SETUP = "database-user"
+USER_SETUP_USER = "999:999"
+# The user-setup step's hard limit: a MySQL client and a shell need a few MiB. ECS counts each
+# container's MemoryReservation (else its Memory) against the task's memory, so the release
+# command reserves the rest; it starts only once the step has exited, so it may use all of it.
+USER_SETUP_MEMORY_MIB = 128
+USER_SETUP_VOLUME = "database-user-tmp"
 POLICY_VERSION = "2012-10-17"  # the current policy language; older means no policy variables
+# Why the runner is as it is, for the policy checkers (`make policy`).
+RUNNER_OUTSIDE_VPC = (
+    "it calls only AWS APIs (ECS, CloudWatch Logs, CloudFormation, Lambda) and the presigned S3 "
+    "URL of CloudFormation's response, never the VPC's resources; inside the VPC it would need "
+    "the NAT or interface endpoints for each of them, and its network interfaces slow the "
+    "stack's delete"
+)
+RUNNER_CONCURRENCY = (
+    "CloudFormation invokes it once per deploy and each invocation hands the wait on to one "
+    "successor, so it never runs wide; reserved concurrency is taken from the account's pool, "
+    "and an account at the default quota has none to reserve"
+)
+RUNNER_NO_DLQ = (
+    "a custom resource handler: it reports FAILED to CloudFormation itself, and CloudFormation "
+    "fails the resource after ServiceTimeout when no answer comes; an event in a dead-letter "
+    "queue would be a deploy nobody can resume"
+)
 
 
 class ReleasePhaseResource(CustomResource):
@@ -57,7 +92,9 @@ class ReleasePhaseResource(CustomResource):
         "ServiceTimeout": (int, False),
         "Cluster": (str, True),
         "TaskDefinition": (str, True),
-        "Container": (str, True),
+        "Container": (str, False),  # the release command's; absent when there is none
+        "Steps": (list, True),  # the containers, in the order they run
+        "AppSecretVersion": (str, False),  # changes when the app user's password does
         "Subnets": (list, True),
         "SecurityGroup": (str, True),
         "LogGroup": (str, True),
@@ -71,9 +108,10 @@ class ReleasePhaseOutputs:
     task_definition_arn: Handle
 
 
-def handler_source() -> str:
-    """The handler as Lambda gets it: docstrings and comments gone, one space per indent."""
-    text = resources.files("factorstack_lambda").joinpath(HANDLER_MODULE).read_text("utf-8")
+def handler_source(module: str = HANDLER_MODULE) -> str:
+    """A handler in factorstack_lambda as Lambda gets it: docstrings, comments and blank lines
+    gone, one space per indent."""
+    text = resources.files("factorstack_lambda").joinpath(module).read_text("utf-8")
     tree = ast.parse(text)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -85,43 +123,77 @@ def handler_source() -> str:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]
-    lines = ast.unparse(tree).splitlines()
+    lines = [line for line in ast.unparse(tree).splitlines() if line.strip()]
     return "\n".join(re.sub(r"^(    )+", lambda m: " " * (len(m[0]) // 4), line) for line in lines)
 
 
-def build_release_phase(
-    model: AppModel, phase: ReleasePhase, sources: ProcessSources
-) -> Built[ReleasePhaseOutputs]:
-    """The release task definition, the Lambda that runs it and the custom resource."""
-    process = next(p for p in model.processes if p.name == phase.process)
-    # The named process's image, variables and secrets; the release command; no load balancer.
-    release = replace(process, command=phase.command, port=None)
+def build_release_phase(model: AppModel, sources: ProcessSources) -> Built[ReleasePhaseOutputs]:
+    """The release task definition, the Lambda that runs it and the custom resource; needs a
+    `release:` or a database (whose app user it creates)."""
+    phase = model.release_phase
+    if phase is not None:
+        process = next(p for p in model.processes if p.name == phase.process)
+        # The named process's image, variables and secrets; the release command; no balancer.
+        release: Process | None = replace(process, command=phase.command, port=None)
+        timeout = phase.timeout_seconds
+    elif model.database is not None:
+        # The user-setup step alone: in the first process's log group, with none of its config.
+        process, release = model.processes[0], None
+        timeout = USER_SETUP_TIMEOUT_SECONDS
+    else:
+        raise ValueError("a release phase needs `release:` or a database")
     child = ChildStack(
         "ReleaseStack",
         RELEASE_PHASE_FILE,
-        f"{model.app} {model.environment}: release phase in the {process.name} image",
+        f"{model.app} {model.environment}: release phase in the {process.name} image"
+        if release
+        else f"{model.app} {model.environment}: release phase, the database user only",
     )
     template = child.template
-    inputs = take_inputs(child, model, release, sources)
-    execution_role, task_role = task_roles(template, model, release, inputs, stem=STEM)
-    task_definition = task_definition_of(
-        template, model, release, inputs, execution_role, task_role, stem=STEM
+    bare = replace(process, variables=(), command=None, port=None, writable=())
+    inputs = take_inputs(child, model, release or bare, sources)
+    setup = None if model.database is None else UserSetup.take(child, model.database, sources)
+    execution_role, task_role = task_roles(
+        template,
+        model,
+        release or bare,
+        inputs,
+        stem=STEM,
+        extra_secret_arns=() if setup is None else setup.secret_arns(inputs),
+    )
+    containers = [] if setup is None else [setup.container(inputs.log_group, STEM.lower())]
+    if release is not None:
+        containers.append(_release_container(model, release, inputs, after=setup))
+    task_definition = task_definition_with(
+        template,
+        model,
+        release or bare,
+        (execution_role, task_role),
+        containers,
+        stem=STEM,
+        extra_volumes=() if setup is None else (USER_SETUP_VOLUME,),
     )
     runner = _runner(template, model, inputs, task_definition, (execution_role, task_role))
+    extra: dict[str, object] = {}
+    if release is not None:
+        extra["Container"] = release.name
+    if setup is not None:
+        extra["AppSecretVersion"] = setup.fingerprint
     template.add_resource(
         ReleasePhaseResource(
             "ReleasePhase",
             DependsOn=[runner.invoke_policy.title],
             ServiceToken=GetAtt(runner.function, "Arn"),
-            ServiceTimeout=phase.timeout_seconds + SERVICE_TIMEOUT_MARGIN_SECONDS,
+            ServiceTimeout=timeout + SERVICE_TIMEOUT_MARGIN_SECONDS,
             Cluster=Ref(inputs.cluster),
             TaskDefinition=Ref(task_definition),
-            Container=process.name,
+            Steps=[c.Name for c in containers],
             Subnets=Split(",", Ref(inputs.subnets)),
             SecurityGroup=Ref(inputs.security_group),
             LogGroup=Ref(inputs.log_group),
             StreamPrefix=STEM.lower(),
-            TimeoutSeconds=phase.timeout_seconds,
+            TimeoutSeconds=timeout,
+            **extra,
         )
     )
     return child.built(
@@ -131,6 +203,189 @@ def build_release_phase(
             )
         )
     )
+
+
+def _release_container(
+    model: AppModel, release: Process, inputs: TaskInputs, after: UserSetup | None
+) -> ecs_types.ContainerDefinition:
+    """The release command's container; with a database it starts only once the user-setup
+    step exited 0, and signs in as the app user that step made."""
+    container = container_of(model, release, inputs, STEM.lower())
+    if after is not None:
+        container.DependsOn = [
+            ecs_types.ContainerDependency(ContainerName=USER_SETUP, Condition="SUCCESS")
+        ]
+        container.MemoryReservation = release.memory - USER_SETUP_MEMORY_MIB
+    return container
+
+
+# The SQL is fed to the client on stdin by printf, a shell builtin: no password ever appears in
+# a command line or in the template. The password alphabet excludes ' " ` \ (data.py), so each
+# value sits safely inside its quotes. CREATE makes the user on a first deploy; ALTER sets the
+# current password every time (a regenerated or rotated secret); the GRANT is the app's schema.
+USER_SETUP_SCRIPT = """set -eu
+umask 077
+cnf="${TMPDIR:-/tmp}/client.cnf"
+trap 'rm -f "$cnf"' EXIT
+printf '[client]\\nuser="%s"\\npassword="%s"\\nhost="%s"\\nport=%s\\nssl-mode=REQUIRED\\n' \\
+  "$MASTER_USERNAME" "$MASTER_PASSWORD" "$DB_HOST" "$DB_PORT" > "$cnf"
+printf "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s' REQUIRE SSL;\\n\\
+ALTER USER '%s'@'%%' IDENTIFIED BY '%s' REQUIRE SSL;\\n\\
+GRANT ALL PRIVILEGES ON \\`%s\\`.* TO '%s'@'%%';\\n" \\
+  "$APP_USERNAME" "$APP_PASSWORD" "$APP_USERNAME" "$APP_PASSWORD" "$DB_NAME" "$APP_USERNAME" \\
+  | mysql --defaults-extra-file="$cnf" --batch
+echo "database user $APP_USERNAME may use schema $DB_NAME (TLS required)"
+"""
+USER_SETUP_TIMEOUT_SECONDS = 600  # with no release command: the step alone
+# Environment variable of the step → (which secret, JSON key). ECS injects them at start; the
+# host and port are plain variables from the data stack's outputs.
+USER_SETUP_SECRETS = {
+    "MASTER_USERNAME": ("master", "username"),
+    "MASTER_PASSWORD": ("master", "password"),
+    "APP_USERNAME": ("app", "username"),
+    "APP_PASSWORD": ("app", "password"),
+    "DB_NAME": ("app", "dbname"),
+}
+
+
+@dataclass(frozen=True)
+class UserSetup:
+    """The user-setup step: the two secrets it reads and the client image it runs (the release
+    task's first step, and the rotation task, which reads the app secret's pending version)."""
+
+    master: Parameter
+    app: Parameter
+    host: Parameter
+    port: Parameter
+    image: str
+    fingerprint: str
+
+    @classmethod
+    def take(cls, child: ChildStack, db: Database, sources: ProcessSources) -> UserSetup:
+        data = sources.data
+        if data is None or data.database is None or data.database_master_secret_arn is None:
+            raise ValueError("the user-setup step needs the data stack's database secrets")
+        handles = {
+            "master": data.database_master_secret_arn,
+            "app": data.database.secret_arn,
+            "host": data.database.host,
+            "port": data.database.port,
+        }
+        return cls(
+            **{
+                field: child.take(handle, f"{handle.name} from the data stack.")
+                for field, handle in handles.items()
+            },
+            image=db.client_image,
+            fingerprint=app_secret_fingerprint(db),
+        )
+
+    def secret_arns(self, inputs: TaskInputs) -> tuple[object, ...]:
+        """What the execution role must read beyond the release command's own secrets."""
+        own = {parameter.title for parameter in inputs.secrets.values()}
+        return tuple(Ref(p) for p in (self.master, self.app) if p.title not in own)
+
+    def container(
+        self,
+        log_group: Parameter,
+        stream_prefix: str,
+        *,
+        app_stage: str = "",
+        script: str = USER_SETUP_SCRIPT,
+    ) -> ecs_types.ContainerDefinition:
+        """Non-essential, so that its exit 0 does not stop the task; hardened like the rest.
+        `app_stage` picks a version of the app secret (ECS reads `ARN:KEY:STAGE:`), the
+        current one when empty; the master's is always the current one."""
+        stages = {"master": "", "app": app_stage}
+        secrets = [
+            ecs_types.Secret(
+                Name=name,
+                ValueFrom=Sub(f"${{{getattr(self, which).title}}}:{key}:{stages[which]}:"),
+            )
+            for name, (which, key) in sorted(USER_SETUP_SECRETS.items())
+        ]
+        return ecs_types.ContainerDefinition(
+            Name=USER_SETUP,
+            Image=self.image,
+            Essential=False,
+            Memory=USER_SETUP_MEMORY_MIB,
+            EntryPoint=["/bin/sh", "-c"],
+            Command=[script],
+            Environment=[
+                ecs_types.Environment(Name="DB_HOST", Value=Ref(self.host)),
+                ecs_types.Environment(Name="DB_PORT", Value=Ref(self.port)),
+            ],
+            Secrets=secrets,
+            User=USER_SETUP_USER,
+            ReadonlyRootFilesystem=True,
+            MountPoints=[
+                ecs_types.MountPoint(
+                    SourceVolume=USER_SETUP_VOLUME, ContainerPath="/tmp", ReadOnly=False
+                )
+            ],
+            LinuxParameters=ecs_types.LinuxParameters(
+                Capabilities=ecs_types.KernelCapabilities(Drop=["ALL"])
+            ),
+            LogConfiguration=ecs_types.LogConfiguration(
+                LogDriver="awslogs",
+                Options={
+                    "awslogs-group": Ref(log_group),
+                    "awslogs-region": Ref("AWS::Region"),
+                    "awslogs-stream-prefix": stream_prefix,
+                },
+            ),
+        )
+
+
+def assume_role_by_lambda() -> PolicyDocument:
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", "lambda.amazonaws.com"),
+                Action=[AssumeRole],
+            )
+        ],
+    )
+
+
+def run_task_statements(
+    cluster: Parameter,
+    task_definition: object,
+    task_roles: tuple[iam.Role, iam.Role],
+    logs_of: tuple[Parameter, str],
+) -> list[Statement]:
+    """What a Lambda needs to run one task definition in one cluster and report how it ended:
+    start it, watch and stop its tasks, pass its two roles, read its log streams (the log
+    group, the stream prefix). Shared by the release runner and the rotation Lambda."""
+    cluster_arn = arn("ecs", f"cluster/${{{cluster.title}}}")
+    log_group, prefix = logs_of
+    return [
+        Statement(
+            Effect=Allow,
+            Action=[ecs.RunTask],
+            Resource=[Ref(task_definition)],
+            Condition=Condition(StringEquals("ecs:cluster", cluster_arn)),
+        ),
+        Statement(
+            Effect=Allow,
+            Action=[ecs.DescribeTasks, ecs.StopTask],
+            Resource=[arn("ecs", f"task/${{{cluster.title}}}/*")],
+            Condition=Condition(StringEquals("ecs:cluster", cluster_arn)),
+        ),
+        Statement(
+            Effect=Allow,
+            Action=[PassRole],
+            Resource=[GetAtt(role, "Arn") for role in task_roles],
+            Condition=Condition(StringEquals("iam:PassedToService", "ecs-tasks.amazonaws.com")),
+        ),
+        Statement(
+            Effect=Allow,
+            Action=[logs.GetLogEvents],
+            Resource=[arn("logs", f"log-group:${{{log_group.title}}}:log-stream:{prefix}/*")],
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,20 +411,11 @@ def _runner(
             )
         )
     )
-    cluster_arn = arn("ecs", f"cluster/${{{inputs.cluster.title}}}")
+    justify_log_group(log_group, model.log_retention_days)
     role = template.add_resource(
         iam.Role(
             "ReleaseRunnerRole",
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION,
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "lambda.amazonaws.com"),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assume_role_by_lambda(),
             Policies=[
                 iam.Policy(
                     PolicyName="run-the-release-task",
@@ -181,36 +427,11 @@ def _runner(
                                 Action=[logs.CreateLogStream, logs.PutLogEvents],
                                 Resource=[GetAtt(log_group, "Arn")],
                             ),
-                            Statement(
-                                Effect=Allow,
-                                Action=[ecs.RunTask],
-                                Resource=[Ref(task_definition)],
-                                Condition=Condition(StringEquals("ecs:cluster", cluster_arn)),
-                            ),
-                            Statement(
-                                Effect=Allow,
-                                Action=[ecs.DescribeTasks, ecs.StopTask],
-                                Resource=[arn("ecs", f"task/${{{inputs.cluster.title}}}/*")],
-                                Condition=Condition(StringEquals("ecs:cluster", cluster_arn)),
-                            ),
-                            Statement(
-                                Effect=Allow,
-                                Action=[PassRole],
-                                Resource=[GetAtt(role, "Arn") for role in task_roles],
-                                Condition=Condition(
-                                    StringEquals("iam:PassedToService", "ecs-tasks.amazonaws.com")
-                                ),
-                            ),
-                            Statement(
-                                Effect=Allow,
-                                Action=[logs.GetLogEvents],
-                                Resource=[
-                                    arn(
-                                        "logs",
-                                        f"log-group:${{{inputs.log_group.title}}}:log-stream:"
-                                        f"{STEM.lower()}/*",
-                                    )
-                                ],
+                            *run_task_statements(
+                                inputs.cluster,
+                                task_definition,
+                                task_roles,
+                                (inputs.log_group, STEM.lower()),
                             ),
                             Statement(
                                 Effect=Allow,
@@ -235,6 +456,15 @@ def _runner(
             MemorySize=LAMBDA_MEMORY_MB,
             LoggingConfig=lambda_.LoggingConfig(LogGroup=Ref(log_group)),
         )
+    )
+    justify(
+        function,
+        checkov={
+            "CKV_AWS_115": RUNNER_CONCURRENCY,
+            "CKV_AWS_116": RUNNER_NO_DLQ,
+            "CKV_AWS_117": RUNNER_OUTSIDE_VPC,
+        },
+        guard={"lambda_inside_vpc_check": RUNNER_OUTSIDE_VPC},
     )
     # Apart from the role: the function's ARN exists only once the function does.
     invoke_policy = template.add_resource(

@@ -3,7 +3,8 @@
 Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md):
 - resource types moto's CloudFormation ignores (their Ref is None and a GetAtt fails the stack):
   registered as placeholder models that accept any properties, return a stable physical id and
-  answer any attribute;
+  answer any attribute (among them the alarm topic's policy and email subscriptions and the WAF
+  web ACL: SNS topics, KMS keys and S3 buckets moto does model);
 - `Fn::GetAtt [NestedStack, Outputs.X]` crashed ('Stack' has no get_cfn_attribute);
 - after execute_change_set a stack kept an empty template, so its Outputs were empty, its
   parameters stale and it had no LastUpdatedTime;
@@ -26,6 +27,10 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   (they are now kept in moto's CloudWatch, in AWS's first state INSUFFICIENT_DATA, and in its
   Application Auto Scaling); RunTask crashed on a Fargate task definition whose container
   states no memory of its own (the task's memory sizes it);
+- a root parameter of an SSM type (`AWS::SSM::Parameter::Value<...>`, the NAT instances' image)
+  kept its resolved value (an AMI id) as its value, so `UsePreviousValue` looked that id up as
+  a parameter name and the update crashed; AWS keeps the name and resolves it again. A value
+  that names no parameter is now taken as already resolved.
 - the account preflight: RDS DescribeDBEngineVersions and ElastiCache
   DescribeCacheEngineVersions raised NotImplementedError (now answered from a snapshot of what
   AWS offers), and Service Quotas knew only `vpc` quotas (now also EC2's Elastic IP quota, at
@@ -56,6 +61,7 @@ MOTO_VERSION = "5.2.5"
 PLACEHOLDER_TYPES = {
     "AWS::SecretsManager::Secret": "secretsmanager",
     "AWS::SecretsManager::SecretTargetAttachment": "secretsmanager",
+    "AWS::SecretsManager::RotationSchedule": "secretsmanager",
     "AWS::ElastiCache::SubnetGroup": "elasticache",
     "AWS::ElastiCache::CacheCluster": "elasticache",
     "AWS::ElastiCache::ReplicationGroup": "elasticache",
@@ -70,6 +76,9 @@ PLACEHOLDER_TYPES = {
     "AWS::ServiceDiscovery::Service": "servicediscovery",
     "AWS::CertificateManager::Certificate": "acm",
     "AWS::WAFv2::WebACLAssociation": "wafv2",
+    "AWS::WAFv2::WebACL": "wafv2",
+    "AWS::SNS::Subscription": "sns",
+    "AWS::SNS::TopicPolicy": "sns",
     "AWS::Scheduler::Schedule": "scheduler",
 }
 
@@ -519,6 +528,20 @@ def _teach_ecs_services() -> None:
     )
 
 
+# An SSM-typed parameter (the NAT image): moto 5.2.5 keeps the resolved value as the parameter's
+# value, so UsePreviousValue resolves an AMI id as if it were a parameter name.
+def _resolved_once(original: Any) -> Any:
+    from moto.ssm.models import ssm_backends
+
+    def parse_ssm_parameter(self: Any, value: str, value_type: str) -> Any:
+        store = ssm_backends[self._account_id][self._region_name]
+        if store.get_parameter(value) is None:
+            return value  # already resolved (a previous value), as AWS would have kept it
+        return original(self, value, value_type)
+
+    return parse_ssm_parameter
+
+
 # Custom resources backed by a Lambda: moto invokes the function in Docker (absent here) and the
 # stack would wait for the answer forever. Locally they are placeholders that succeed at once:
 # the release phase is recorded as done without running a task.
@@ -564,5 +587,8 @@ def teach() -> None:
     _teach_service_linked_roles()
     _teach_account_preflight()
     _teach_ecs_services()
+    parsing.ResourceMap.parse_ssm_parameter = _resolved_once(  # type: ignore[method-assign]
+        parsing.ResourceMap.parse_ssm_parameter
+    )
     parsing.resource_class_from_type = _custom_without_lambda(parsing.resource_class_from_type)
     _taught = True

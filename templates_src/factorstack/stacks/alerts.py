@@ -1,0 +1,265 @@
+"""Alerts stack: the environment's alarm topic, who it mails, and the health alarms that are not
+about one release (the load balancer's own errors, no healthy web task, database CPU and disk).
+
+The topic is encrypted with a customer managed key whose policy lets CloudWatch use it:
+CloudWatch cannot publish to a topic encrypted with the AWS managed key (alias/aws/sns), whose
+policy nobody can change. The topic exists even when the environment lists no email: every
+alarm names it, and a person can subscribe another endpoint (chat, pager) without a deploy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from awacs import kms as kms_actions
+from awacs import sns as sns_actions
+from awacs.aws import (
+    Allow,
+    AWSPrincipal,
+    Bool,
+    BoolIfExists,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from troposphere import Ref, Select, Split, Sub, Template, kms, sns
+from troposphere import cloudwatch as cw
+
+from factorstack.model import AppModel
+from factorstack.stacks.cluster import ClusterOutputs
+from factorstack.stacks.data import DataOutputs
+from factorstack.stacks.wiring import Built, ChildStack, Handle
+
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+KEY_DELETION_WINDOW_DAYS = 7
+PERIOD_SECONDS = 300
+# Health thresholds, the same in every environment (the release alarms' are per environment).
+ELB_5XX_PER_PERIOD = 10  # answers the load balancer itself failed (no target, target timeout)
+DATABASE_CPU_PERCENT = 80.0  # for three periods running
+DATABASE_FREE_STORAGE_SHARE = 0.10  # of the allocated storage; autoscaling grows it before this
+GIB = 1024**3
+ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+# Grants only for AWS services acting for a principal (Control Tower CT.KMS.PR.3). SNS and
+# CloudWatch use the key through this policy, not through grants, so nothing here needs one.
+ONLY_SERVICE_GRANTS = Statement(
+    Sid="GrantsOnlyForAwsServices",
+    Effect=Deny,
+    Principal=Principal("*"),
+    Action=[kms_actions.CreateGrant],
+    Resource=["*"],
+    Condition=Condition(
+        BoolIfExists({"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"})
+    ),
+)
+
+
+@dataclass(frozen=True)
+class AlertsOutputs:
+    topic_arn: Handle
+
+
+def _key(template: Template) -> kms.Key:
+    """The topic's key: the account administers it, CloudWatch may encrypt alarm messages."""
+    return template.add_resource(
+        kms.Key(
+            "AlarmTopicKey",
+            # It encrypts messages in flight only: nothing is lost when it goes (after a
+            # waiting period), and a new stack makes a new one.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            Description="Encrypts the alarm topic; CloudWatch alarms may publish to it",
+            EnableKeyRotation=True,
+            PendingWindowInDays=KEY_DELETION_WINDOW_DAYS,
+            KeyPolicy=PolicyDocument(
+                Statement=[
+                    Statement(
+                        Sid="AccountAdministersKey",
+                        Effect=Allow,
+                        Principal=AWSPrincipal(ACCOUNT_ROOT),
+                        Action=[kms_actions.Action("*")],
+                        Resource=["*"],
+                    ),
+                    Statement(
+                        Sid="CloudWatchPublishesAlarms",
+                        Effect=Allow,
+                        Principal=Principal("Service", CLOUDWATCH),
+                        Action=[kms_actions.Decrypt, kms_actions.Action("GenerateDataKey*")],
+                        Resource=["*"],
+                    ),
+                    ONLY_SERVICE_GRANTS,
+                ]
+            ),
+        )
+    )
+
+
+def _topic(template: Template, model: AppModel) -> sns.Topic:
+    key = _key(template)
+    topic = template.add_resource(
+        sns.Topic(
+            "AlarmTopic",
+            DisplayName=f"{model.app} {model.environment} alarms",
+            KmsMasterKeyId=Ref(key),
+        )
+    )
+    template.add_resource(
+        sns.TopicPolicy(
+            "AlarmTopicPolicy",
+            Topics=[Ref(topic)],
+            PolicyDocument=PolicyDocument(
+                Statement=[
+                    Statement(
+                        Sid="AlarmsOfThisAccountPublish",
+                        Effect=Allow,
+                        Principal=Principal("Service", CLOUDWATCH),
+                        Action=[sns_actions.Publish],
+                        Resource=[Ref(topic)],
+                        Condition=Condition(
+                            StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})
+                        ),
+                    ),
+                    Statement(
+                        Sid="TlsOnly",
+                        Effect=Deny,
+                        Principal=Principal("*"),
+                        Action=[sns_actions.Publish],
+                        Resource=[Ref(topic)],
+                        Condition=Condition(Bool("aws:SecureTransport", "false")),
+                    ),
+                ]
+            ),
+        )
+    )
+    for email in model.notify_emails:
+        template.add_resource(
+            sns.SubscriptionResource(
+                subscription_id(email),
+                TopicArn=Ref(topic),
+                Protocol="email",
+                Endpoint=email,
+            )
+        )
+    return topic
+
+
+def subscription_id(email: str) -> str:
+    """A logical id per address, not per position: reordering the list changes nothing."""
+    return "AlarmEmail" + hashlib.sha256(email.lower().encode()).hexdigest()[:10]
+
+
+def _alarm(
+    template: Template, topic: sns.Topic, name: str, description: str, **settings: object
+) -> cw.Alarm:
+    return template.add_resource(
+        cw.Alarm(
+            name,
+            AlarmDescription=description,
+            AlarmActions=[Ref(topic)],
+            OKActions=[Ref(topic)],
+            Period=PERIOD_SECONDS,
+            TreatMissingData="notBreaching",
+            **settings,
+        )
+    )
+
+
+def _dimensions(**values: object) -> list[cw.MetricDimension]:
+    return [cw.MetricDimension(Name=name, Value=value) for name, value in values.items()]
+
+
+def _load_balancer_alarms(child: ChildStack, topic: sns.Topic, cluster: ClusterOutputs) -> None:
+    balancer = cluster.load_balancer
+    if balancer is None:
+        return
+    name = Ref(child.take(balancer.load_balancer_full_name, "For the load balancer alarms."))
+    group = Ref(child.take(balancer.target_group_full_name, "For the load balancer alarms."))
+    _alarm(
+        child.template,
+        topic,
+        "LoadBalancer5xxAlarm",
+        f"the load balancer answered {ELB_5XX_PER_PERIOD} or more requests with its own 5xx "
+        "in 5 minutes (no healthy task, or tasks timing out)",
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_ELB_5XX_Count",
+        Dimensions=_dimensions(LoadBalancer=name),
+        Statistic="Sum",
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=float(ELB_5XX_PER_PERIOD),
+        EvaluationPeriods=1,
+    )
+    _alarm(
+        child.template,
+        topic,
+        "NoHealthyTargetsAlarm",
+        "no web task passes the load balancer's health check: the app is down",
+        Namespace="AWS/ApplicationELB",
+        MetricName="HealthyHostCount",
+        Dimensions=_dimensions(LoadBalancer=name, TargetGroup=group),
+        Statistic="Minimum",
+        ComparisonOperator="LessThanThreshold",
+        Threshold=1.0,
+        EvaluationPeriods=1,
+    )
+
+
+def _database_alarms(
+    child: ChildStack, model: AppModel, topic: sns.Topic, data: DataOutputs | None
+) -> None:
+    if model.database is None or data is None or data.database is None:
+        return
+    host = Ref(child.take(data.database.host, "For the database alarms."))
+    # The instance identifier is the first label of its endpoint address.
+    instance = _dimensions(DBInstanceIdentifier=Select(0, Split(".", host)))
+    _alarm(
+        child.template,
+        topic,
+        "DatabaseCpuAlarm",
+        f"database CPU at {DATABASE_CPU_PERCENT:.0f}% or more for 15 minutes",
+        Namespace="AWS/RDS",
+        MetricName="CPUUtilization",
+        Dimensions=instance,
+        Statistic="Average",
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=DATABASE_CPU_PERCENT,
+        EvaluationPeriods=3,
+    )
+    free_bytes = model.database.allocated_storage_gb * GIB * DATABASE_FREE_STORAGE_SHARE
+    _alarm(
+        child.template,
+        topic,
+        "DatabaseStorageAlarm",
+        f"database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of its allocated "
+        "storage (storage autoscaling has reached its maximum, or cannot keep up)",
+        Namespace="AWS/RDS",
+        MetricName="FreeStorageSpace",
+        Dimensions=instance,
+        Statistic="Minimum",
+        ComparisonOperator="LessThanThreshold",
+        Threshold=float(int(free_bytes)),
+        EvaluationPeriods=1,
+    )
+
+
+def build_alerts(
+    model: AppModel, *, cluster: ClusterOutputs, data: DataOutputs | None
+) -> Built[AlertsOutputs]:
+    """The topic every alarm notifies, its subscribers and the health alarms."""
+    child = ChildStack(
+        "AlertsStack",
+        "alerts.json",
+        f"{model.app} {model.environment}: alarm topic, its subscribers, health alarms",
+    )
+    topic = _topic(child.template, model)
+    _load_balancer_alarms(child, topic, cluster)
+    _database_alarms(child, model, topic, data)
+    return child.built(
+        AlertsOutputs(
+            topic_arn=child.give(
+                "AlarmTopicArn", Ref(topic), "SNS topic every alarm notifies; subscribe to it."
+            )
+        )
+    )

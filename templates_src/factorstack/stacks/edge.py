@@ -1,0 +1,199 @@
+"""What sits around the load balancer in the cluster stack: the bucket its access logs go to,
+and the optional AWS WAF web ACL in front of it.
+
+The bucket has no fixed name and is kept when the stack lets go of it (Retain): a generated
+name never blocks the next create. Access logs support SSE-S3 only (not SSE-KMS), so the bucket
+encrypts with S3-managed keys.
+"""
+
+from __future__ import annotations
+
+from awacs import s3 as s3_actions
+from awacs.aws import (
+    Allow,
+    AWSPrincipal,
+    Bool,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+)
+from troposphere import GetAtt, Join, Ref, Sub, Template, s3, wafv2
+from troposphere import elasticloadbalancingv2 as elb
+
+from factorstack.model import AppModel
+from factorstack.stacks.policy import JOIN_FOR_GUARD, justify_access_log_bucket
+
+ACCESS_LOG_PREFIX = "load-balancer"  # AWS adds AWSLogs/ACCOUNT/... after it
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+# AWS managed rule groups (no subscription fee), in the order the web ACL evaluates them.
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+# The common rule set blocks request bodies over 8 KB, which refuses ordinary uploads and long
+# forms; it only counts them here, the rest of the set blocks.
+COUNTED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+RATE_WINDOW_SECONDS = 300
+
+
+def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucket, s3.BucketPolicy]:
+    """The access-log bucket and its policy; the load balancer must wait for the policy (ELB
+    checks it can write when access logging is turned on)."""
+    days = model.edge.access_log_days
+    bucket = template.add_resource(
+        s3.Bucket(
+            "AccessLogsBucket",
+            # Retain even when a first create rolls back: by then ELB has written a test object,
+            # and a bucket that is not empty cannot be deleted. It has no fixed name, so a bucket
+            # left behind never blocks the next create.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="AES256"
+                        )
+                    )
+                ]
+            ),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            # Versions keep a deleted or overwritten log for as long as the log itself.
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="expire-access-logs",
+                        Status="Enabled",
+                        ExpirationInDays=days,
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=days
+                        ),
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=1
+                        ),
+                    )
+                ]
+            ),
+        )
+    )
+    justify_access_log_bucket(bucket, days)
+    bucket_arn = GetAtt(bucket, "Arn")
+    writer = model.edge.log_writer_account
+    principal = (
+        Principal("Service", ELB_LOG_DELIVERY_SERVICE)
+        if writer is None
+        else AWSPrincipal(Sub(f"arn:${{AWS::Partition}}:iam::{writer}:root"))
+    )
+    policy = template.add_resource(
+        s3.BucketPolicy(
+            "AccessLogsBucketPolicy",
+            Metadata=JOIN_FOR_GUARD,
+            Bucket=Ref(bucket),
+            PolicyDocument=PolicyDocument(
+                Statement=[
+                    Statement(
+                        Sid="ElbWritesAccessLogs",
+                        Effect=Allow,
+                        Principal=principal,
+                        Action=[s3_actions.PutObject],
+                        Resource=[
+                            Sub(
+                                f"${{{bucket.title}.Arn}}/{ACCESS_LOG_PREFIX}"
+                                "/AWSLogs/${AWS::AccountId}/*"
+                            )
+                        ],
+                    ),
+                    Statement(
+                        Sid="TlsOnly",
+                        Effect=Deny,
+                        Principal=Principal("*"),
+                        Action=[s3_actions.Action("*")],
+                        # A Join, not a Sub: the form Control Tower's CT.S3.PR.8 recognises.
+                        Resource=[bucket_arn, Join("", [bucket_arn, "/*"])],
+                        Condition=Condition(Bool("aws:SecureTransport", "false")),
+                    ),
+                ]
+            ),
+        )
+    )
+    return bucket, policy
+
+
+def access_log_attributes(bucket: s3.Bucket) -> list[elb.LoadBalancerAttributes]:
+    """The load balancer attributes that send its access logs to the bucket."""
+    return [
+        elb.LoadBalancerAttributes(Key="access_logs.s3.enabled", Value="true"),
+        elb.LoadBalancerAttributes(Key="access_logs.s3.bucket", Value=Ref(bucket)),
+        elb.LoadBalancerAttributes(Key="access_logs.s3.prefix", Value=ACCESS_LOG_PREFIX),
+    ]
+
+
+def _visibility(metric: str) -> wafv2.VisibilityConfig:
+    return wafv2.VisibilityConfig(
+        CloudWatchMetricsEnabled=True, SampledRequestsEnabled=True, MetricName=metric
+    )
+
+
+def _managed_rule(name: str, priority: int) -> wafv2.WebACLRule:
+    overrides = [
+        wafv2.RuleActionOverride(Name=rule, ActionToUse=wafv2.RuleAction(Count=wafv2.CountAction()))
+        for rule in COUNTED_RULES.get(name, ())
+    ]
+    statement = wafv2.ManagedRuleGroupStatement(VendorName="AWS", Name=name)
+    if overrides:
+        statement.RuleActionOverrides = overrides
+    return wafv2.WebACLRule(
+        Name=name,
+        Priority=priority,
+        OverrideAction=wafv2.OverrideAction(**{"None": {}}),  # the group's own actions
+        Statement=wafv2.Statement(ManagedRuleGroupStatement=statement),
+        VisibilityConfig=_visibility(name),
+    )
+
+
+def add_web_acl(template: Template, model: AppModel, balancer: elb.LoadBalancer) -> None:
+    """A regional web ACL on the load balancer when the environment asks for one: a per-IP
+    rate limit first (cheapest to evaluate), then AWS's managed rule groups."""
+    limit = model.edge.waf_rate_limit
+    if limit is None:
+        return
+    name = f"{model.app}-{model.environment}"
+    rate = wafv2.WebACLRule(
+        Name="RateLimitPerIp",
+        Priority=0,
+        Action=wafv2.RuleAction(Block=wafv2.BlockAction()),
+        Statement=wafv2.Statement(
+            RateBasedStatement=wafv2.RateBasedStatement(
+                AggregateKeyType="IP", Limit=limit, EvaluationWindowSec=RATE_WINDOW_SECONDS
+            )
+        ),
+        VisibilityConfig=_visibility("RateLimitPerIp"),
+    )
+    acl = template.add_resource(
+        wafv2.WebACL(
+            "WebAcl",
+            Scope="REGIONAL",
+            Description=f"{name}: AWS managed rules and a per-IP rate limit",
+            DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()),
+            Rules=[rate]
+            + [_managed_rule(group, index + 1) for index, group in enumerate(MANAGED_RULE_GROUPS)],
+            VisibilityConfig=_visibility(f"{name}-web-acl"),
+        )
+    )
+    template.add_resource(
+        wafv2.WebACLAssociation(
+            "WebAclAssociation", ResourceArn=Ref(balancer), WebACLArn=GetAtt(acl, "Arn")
+        )
+    )

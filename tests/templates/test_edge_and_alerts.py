@@ -1,0 +1,300 @@
+"""The load balancer's audit trail and protection, the alarm topic that reaches a person, the web
+ACL and the interface endpoints: present or absent per environment, wired and ordered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from factorstack.stacks.alerts import subscription_id
+from tests.support.sample import edit_yaml
+from tests.support.templates import resources_of_type, templates_of
+
+REPO = Path(__file__).resolve().parents[2]
+ALL_ENVS = ["dev", "staging", "prod"]
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, dict[str, dict]]:
+    return {env: templates_of(REPO, env) for env in ALL_ENVS}
+
+
+def _props(template: dict, name: str) -> dict:
+    return template["Resources"][name]["Properties"]
+
+
+def _attributes(cluster: dict) -> dict:
+    return {a["Key"]: a["Value"] for a in _props(cluster, "LoadBalancer")["LoadBalancerAttributes"]}
+
+
+# ---------------------------------------------------------------- access logs
+
+
+@pytest.mark.parametrize(("env", "days"), [("dev", 7), ("staging", 30), ("prod", 365)])
+def test_access_logs_go_to_an_encrypted_private_bucket_kept_for_the_environment(built, env, days):
+    cluster = built[env]["cluster.json"]
+    bucket = cluster["Resources"]["AccessLogsBucket"]
+    props = bucket["Properties"]
+    # ELB access logs support SSE-S3 only, not SSE-KMS
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    (expiry,) = props["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == days
+    assert expiry["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}
+    # kept when the stack lets go of it, and never a fixed name that would block a re-create
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "BucketName" not in props
+
+
+def test_the_load_balancer_logs_drops_bad_headers_and_waits_for_the_bucket_policy(built):
+    cluster = built["prod"]["cluster.json"]
+    attributes = _attributes(cluster)
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": "AccessLogsBucket"}
+    assert attributes["access_logs.s3.prefix"] == "load-balancer"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    # ELB checks its write access when logging is turned on: the policy must exist first
+    assert cluster["Resources"]["LoadBalancer"]["DependsOn"] == ["AccessLogsBucketPolicy"]
+
+
+def test_bucket_policy_lets_only_the_regions_elb_write_under_the_prefix_over_tls(built):
+    policy = _props(built["dev"]["cluster.json"], "AccessLogsBucketPolicy")
+    write, tls = policy["PolicyDocument"]["Statement"]
+    assert write["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::156460612806:root"}
+    }
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == [
+        {"Fn::Sub": "${AccessLogsBucket.Arn}/load-balancer/AWSLogs/${AWS::AccountId}/*"}
+    ]
+    assert tls["Effect"] == "Deny"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize(
+    ("region", "principal"),
+    [
+        ("us-east-1", {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::127311923021:root"}}),
+        ("eu-central-1", {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::054676820928:root"}}),
+        # regions opened since August 2022 grant the log-delivery service instead
+        ("eu-central-2", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+        ("ap-south-2", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+    ],
+)
+def test_bucket_policy_principal_follows_the_region(sample_root: Path, region, principal):
+    edit_yaml(sample_root / "environments/dev.yaml", lambda d: d.update(region=region))
+    policy = _props(templates_of(sample_root, "dev")["cluster.json"], "AccessLogsBucketPolicy")
+    assert policy["PolicyDocument"]["Statement"][0]["Principal"] == principal
+
+
+# ---------------------------------------------------------------- deletion protection
+
+
+@pytest.mark.parametrize(
+    ("env", "wanted"), [("dev", "false"), ("staging", "true"), ("prod", "true")]
+)
+def test_load_balancer_deletion_protection_is_a_root_parameter_off_on_first_create(
+    built, env, wanted
+):
+    root = built[env]["root.json"]
+    parameter = root["Parameters"]["LoadBalancerDeletionProtection"]
+    assert parameter["Default"] == wanted
+    wired = _props(root, "ClusterStack")["Parameters"]["LoadBalancerDeletionProtection"]
+    assert wired == {"Ref": "LoadBalancerDeletionProtection"}
+    assert _attributes(built[env]["cluster.json"])["deletion_protection.enabled"] == {
+        "Ref": "LoadBalancerDeletionProtection"
+    }
+    # protection refuses the delete a failed first create's rollback needs: create without it,
+    # then the follow-up update turns it on (beside the database's)
+    create_first = (root.get("Metadata") or {}).get("FactorstackCreateFirstWith", {})
+    if wanted == "true":
+        assert create_first == {
+            "DatabaseDeletionProtection": "false",
+            "LoadBalancerDeletionProtection": "false",
+        }
+    else:
+        assert "LoadBalancerDeletionProtection" not in create_first
+
+
+# ---------------------------------------------------------------- alarm topic
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(built):
+    alerts = built["prod"]["alerts.json"]
+    topic = _props(alerts, "AlarmTopic")
+    # not alias/aws/sns: CloudWatch alarms cannot publish to a topic under the AWS managed key
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    key = _props(alerts, "AlarmTopicKey")
+    assert key["EnableKeyRotation"] is True
+    by_sid = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
+    cloudwatch = by_sid["CloudWatchPublishesAlarms"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    (policy,) = resources_of_type(alerts, "AWS::SNS::TopicPolicy").values()
+    publish = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def test_subscriptions_come_from_the_environment_file(built, sample_root: Path):
+    assert resources_of_type(built["dev"]["alerts.json"], "AWS::SNS::Subscription") == {}
+    (prod,) = resources_of_type(built["prod"]["alerts.json"], "AWS::SNS::Subscription").values()
+    assert prod["Properties"] == {
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+        "TopicArn": {"Ref": "AlarmTopic"},
+    }
+    emails = ["b@example.com", "a@example.com"]
+    edit_yaml(sample_root / "environments/dev.yaml", lambda d: d.update(notify={"emails": emails}))
+    first = resources_of_type(
+        templates_of(sample_root, "dev")["alerts.json"], "AWS::SNS::Subscription"
+    )
+    edit_yaml(
+        sample_root / "environments/dev.yaml", lambda d: d.update(notify={"emails": emails[::-1]})
+    )
+    again = resources_of_type(
+        templates_of(sample_root, "dev")["alerts.json"], "AWS::SNS::Subscription"
+    )
+    # one id per address: reordering the list replaces no subscription
+    assert set(first) == set(again) == {subscription_id(e) for e in emails}
+
+
+@pytest.mark.parametrize("env", ALL_ENVS)
+def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(built, env):
+    root = built[env]["root.json"]
+    topic_output = {"Fn::GetAtt": ["AlertsStack", "Outputs.AlarmTopicArn"]}
+    seen = 0
+    for file, template in built[env].items():
+        for name, alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").items():
+            topic = {"Ref": "AlarmTopic"} if file == "alerts.json" else {"Ref": "AlarmTopicArn"}
+            props = alarm["Properties"]
+            assert props["AlarmActions"] == [topic], (file, name)
+            assert props["OKActions"] == [topic], (file, name)
+            seen += 1
+            if file != "alerts.json":
+                (stack,) = [
+                    r
+                    for r in root["Resources"].values()
+                    if r["Properties"].get("TemplateURL") == file
+                ]
+                assert stack["Properties"]["Parameters"]["AlarmTopicArn"] == topic_output
+    assert seen == 8  # web 3 and worker 1 release alarms, 4 health alarms
+    assert root["Outputs"]["AlarmTopicArn"]["Value"] == topic_output
+
+
+def test_health_alarms_watch_the_load_balancer_and_the_database(built):
+    alerts = built["prod"]["alerts.json"]
+    alarms = resources_of_type(alerts, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == {
+        "LoadBalancer5xxAlarm",
+        "NoHealthyTargetsAlarm",
+        "DatabaseCpuAlarm",
+        "DatabaseStorageAlarm",
+    }
+    assert alarms["LoadBalancer5xxAlarm"]["Properties"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    healthy = alarms["NoHealthyTargetsAlarm"]["Properties"]
+    assert (healthy["MetricName"], healthy["ComparisonOperator"], healthy["Threshold"]) == (
+        "HealthyHostCount",
+        "LessThanThreshold",
+        1.0,
+    )
+    (dimension,) = alarms["DatabaseCpuAlarm"]["Properties"]["Dimensions"]
+    # the instance identifier is the first label of the database's endpoint address
+    assert dimension == {
+        "Name": "DBInstanceIdentifier",
+        "Value": {"Fn::Select": [0, {"Fn::Split": [".", {"Ref": "DatabaseHost"}]}]},
+    }
+    storage = alarms["DatabaseStorageAlarm"]["Properties"]
+    assert storage["Threshold"] == float(int(20 * 1024**3 * 0.10))  # 10% of 20 GiB
+    params = _props(built["prod"]["root.json"], "AlertsStack")["Parameters"]
+    assert params["DatabaseHost"] == {"Fn::GetAtt": ["DataStack", "Outputs.DatabaseHost"]}
+
+
+# ---------------------------------------------------------------- WAF
+
+
+def test_no_web_acl_in_dev(built):
+    assert resources_of_type(built["dev"]["cluster.json"], "AWS::WAFv2::WebACL") == {}
+    assert resources_of_type(built["dev"]["cluster.json"], "AWS::WAFv2::WebACLAssociation") == {}
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_web_acl_with_managed_rules_and_rate_limit_guards_the_load_balancer(built, env):
+    cluster = built[env]["cluster.json"]
+    acl = _props(cluster, "WebAcl")
+    assert acl["Scope"] == "REGIONAL"
+    assert acl["DefaultAction"] == {"Allow": {}}
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert set(rules) == {
+        "RateLimitPerIp",
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    }
+    assert sorted(r["Priority"] for r in acl["Rules"]) == [0, 1, 2, 3]
+    rate = rules["RateLimitPerIp"]
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": 2000,
+        "EvaluationWindowSec": 300,
+    }
+    common = rules["AWSManagedRulesCommonRuleSet"]
+    assert common["OverrideAction"] == {"None": {}}
+    assert common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"] == [
+        {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}
+    ]
+    for rule in acl["Rules"]:
+        assert rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+    assert acl["VisibilityConfig"]["MetricName"] == f"example-{env}-web-acl"
+    assert _props(cluster, "WebAclAssociation") == {
+        "ResourceArn": {"Ref": "LoadBalancer"},
+        "WebACLArn": {"Fn::GetAtt": ["WebAcl", "Arn"]},
+    }
+
+
+def test_rate_limit_comes_from_the_environment(sample_root: Path):
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda d: d.update(waf={"enabled": True, "rate_limit": 500}),
+    )
+    acl = _props(templates_of(sample_root, "dev")["cluster.json"], "WebAcl")
+    (rate,) = [r for r in acl["Rules"] if r["Name"] == "RateLimitPerIp"]
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 500
+
+
+# ---------------------------------------------------------------- interface endpoints
+
+
+def test_interface_endpoints_only_where_the_environment_asks(built):
+    for env in ("dev", "staging"):
+        assert "endpoints.json" not in built[env]
+        assert "EndpointsStack" not in built[env]["root.json"]["Resources"]
+    endpoints = built["prod"]["endpoints.json"]
+    made = resources_of_type(endpoints, "AWS::EC2::VPCEndpoint")
+    services = {e["Properties"]["ServiceName"]["Fn::Sub"].rsplit("}.", 1)[1] for e in made.values()}
+    assert services == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"}
+    for endpoint in made.values():
+        props = endpoint["Properties"]
+        assert props["VpcEndpointType"] == "Interface"
+        assert props["PrivateDnsEnabled"] is True
+        assert props["SubnetIds"] == {"Fn::Split": [",", {"Ref": "PrivateSubnetIds"}]}
+        assert props["SecurityGroupIds"] == [{"Ref": "EndpointSecurityGroup"}]
+
+
+def test_only_the_tasks_reach_the_endpoints_on_443(built):
+    group = _props(built["prod"]["endpoints.json"], "EndpointSecurityGroup")
+    (ingress,) = group["SecurityGroupIngress"]
+    assert (ingress["IpProtocol"], ingress["FromPort"], ingress["ToPort"]) == ("tcp", 443, 443)
+    assert ingress["SourceSecurityGroupId"] == {"Ref": "ServiceSecurityGroupId"}
+    assert "CidrIp" not in ingress
+    (egress,) = group["SecurityGroupEgress"]
+    assert egress["CidrIp"] == "255.255.255.255/32"  # matches nothing: no traffic out
+    wired = _props(built["prod"]["root.json"], "EndpointsStack")["Parameters"]
+    assert wired["ServiceSecurityGroupId"] == {
+        "Fn::GetAtt": ["ClusterStack", "Outputs.ServiceSecurityGroupId"]
+    }
