@@ -144,7 +144,7 @@ class Database:
     app_username: str = "app_user"  # the app's own user: its schema only, never the master
     client_image: str = DEFAULT_MYSQL_CLIENT_IMAGE  # the release phase's user-setup step
     monitoring_interval_seconds: int = 60  # RDS enhanced monitoring; 0 turns it off
-    rotation_days: int = 30  # the app user's secret rotates every N days; 0 turns it off
+    rotation_days: int = 30  # the app user's and master's secrets rotate every N days; 0: off
     port: int = MYSQL_PORT
 
     @property

@@ -208,3 +208,55 @@ def test_merge_combines_both_sources_per_resource() -> None:
     offline = [guard.Finding("s", "Database", "AWS::RDS::DBInstance", ["replaced (offline)"])]
     [merged] = guard.merge(online, offline)
     assert merged.reasons == ["replaced (Replacement True)", "replaced (offline)"]
+
+
+NESTED_RELEASE = change_set_arn("example-dev-ReleaseStack-4DE5F6-fs-dev", "dddd")
+RELEASE_ROOT = change_set(
+    "fs-dev-0123456789ac",
+    "example-dev",
+    [resource_change("ReleaseStack", STACK, "Modify", "False", nested=NESTED_RELEASE)],
+    cs_id=change_set_arn("fs-dev-0123456789ac"),
+)
+RELEASE = change_set(
+    "example-dev-ReleaseStack-4DE5F6-fs-dev",
+    "example-dev-ReleaseStack-4DE5F6",
+    [
+        resource_change(
+            "ReleaseTaskDefinition",
+            "AWS::ECS::TaskDefinition",
+            "Modify",
+            "True",
+            [detail("ContainerDefinitions", "Always")],
+        ),
+        resource_change(
+            "ReleasePhase",
+            "Custom::ReleasePhase",
+            "Modify",
+            "False",
+            [detail("TaskDefinition", "Never", "Dynamic")],
+        ),
+    ],
+    cs_id=NESTED_RELEASE,
+    parent=change_set_arn("fs-dev-0123456789ac"),
+)
+
+
+def test_a_new_release_shows_the_release_phase_as_a_row_of_the_review() -> None:
+    """A new image is a new release task definition, hence an update of the custom resource
+    that runs the release command once: the reviewer sees that row before applying."""
+    aws, stub = stubbed("cloudformation")
+    with stub:
+        stub.add_response(
+            "describe_change_set", copy.deepcopy(RELEASE), {"ChangeSetName": NESTED_RELEASE}
+        )
+        review = review_change_set(aws, change_set_from_api([copy.deepcopy(RELEASE_ROOT)]))
+        stub.assert_no_pending_responses()
+    text = markdown(review, [])
+    assert (
+        "| example-dev/ReleaseStack | ReleasePhase | Custom::ReleasePhase | Modify | False | - |"
+    ) in text
+    assert (
+        "| example-dev/ReleaseStack | ReleaseTaskDefinition | AWS::ECS::TaskDefinition | Modify "
+        "| True | ContainerDefinitions |"
+    ) in text
+    assert guard.findings_from_rows(review.rows) == []  # a release replaces nothing stateful

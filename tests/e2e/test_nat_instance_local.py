@@ -42,7 +42,15 @@ def test_dev_egress_runs_through_its_nat_instance(
     [reservation] = ec2.describe_instances()["Reservations"]
     [nat] = reservation["Instances"]
     assert nat["InstanceType"] == "t4g.nano"
+    # pinned by deploy from AWS's public parameter on the first create
     assert nat["ImageId"] == ssm.get_parameter(Name=IMAGE_SSM_NAME)["Parameter"]["Value"]
+    [public_1] = ec2.describe_subnets(
+        Filters=[
+            {"Name": "tag:Name", "Values": ["Public1"]},
+            {"Name": "vpc-id", "Values": [nat["VpcId"]]},
+        ]
+    )["Subnets"]
+    assert nat["SubnetId"] == public_1["SubnetId"]  # in the VPC's first public subnet
     # SourceDestCheck: false is proven on the template (tests/templates/test_nat_instance.py);
     # moto 5.2.5's CloudFormation does not apply it to the instance it starts.
     addresses = ec2.describe_addresses()["Addresses"]
@@ -74,4 +82,5 @@ def test_dev_egress_runs_through_its_nat_instance(
     running = ec2.describe_instances(
         Filters=[{"Name": "instance-state-name", "Values": ["running"]}]
     )
-    assert len([i for r in running["Reservations"] for i in r["Instances"]]) == 1
+    [still] = [i for r in running["Reservations"] for i in r["Instances"]]
+    assert still["ImageId"] == nat["ImageId"]  # the pinned image was kept (UsePreviousValue)

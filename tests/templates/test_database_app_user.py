@@ -82,13 +82,16 @@ def test_the_release_task_sets_up_the_app_user_first_then_migrates_as_it(dev) ->
     assert {e["Name"]: e["Value"] for e in setup["Environment"]} == {
         "DB_HOST": {"Ref": "DatabaseHost"},
         "DB_PORT": {"Ref": "DatabasePort"},
+        "TMPDIR": "/var/lib/mysql",  # where the client's option file lives for a moment
     }
     assert "ssl-mode=REQUIRED" in setup["Command"][0]  # in the client's option file
-    # hardened like every container: not root, read-only root, no capabilities, one scratch dir
+    # hardened like every container: not root, read-only root, no capabilities, one scratch dir.
+    # Fargate gives a bind mount the image's owner and mode only at a path the image declares a
+    # VOLUME: in the mysql image that is /var/lib/mysql (user 999 may write it), never /tmp.
     assert setup["User"] == "999:999" and setup["ReadonlyRootFilesystem"] is True
     assert setup["LinuxParameters"]["Capabilities"] == {"Drop": ["ALL"]}
     assert setup["MountPoints"] == [
-        {"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "database-user-tmp"}
+        {"ContainerPath": "/var/lib/mysql", "ReadOnly": False, "SourceVolume": "database-user-tmp"}
     ]
     assert {"Name": "database-user-tmp"} in task["Volumes"]
     assert setup["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "release"

@@ -41,8 +41,11 @@ def test_access_logs_go_to_an_encrypted_private_bucket_kept_for_the_environment(
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     (expiry,) = props["LifecycleConfiguration"]["Rules"]
-    assert expiry["ExpirationInDays"] == days
-    assert expiry["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}
+    # versioned: an expired log becomes noncurrent and is deleted a day later, so the two
+    # add up to the environment's retention (not twice it)
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert expiry["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert expiry["ExpirationInDays"] + 1 == days
     # kept when the stack lets go of it, and never a fixed name that would block a re-create
     assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
     assert "BucketName" not in props
@@ -298,3 +301,15 @@ def test_only_the_tasks_reach_the_endpoints_on_443(built):
     assert wired["ServiceSecurityGroupId"] == {
         "Fn::GetAtt": ["ClusterStack", "Outputs.ServiceSecurityGroupId"]
     }
+
+
+def test_a_one_day_retention_keeps_access_logs_the_shortest_s3_allows(sample_root: Path):
+    """ExpirationInDays and NoncurrentDays are each at least 1: two days in all."""
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda d: d["load_balancer"].update(access_log_days=1),
+    )
+    bucket = _props(templates_of(sample_root, "dev")["cluster.json"], "AccessLogsBucket")
+    (expiry,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == 1
+    assert expiry["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}

@@ -85,6 +85,7 @@ def test_an_environment_with_the_same_values_gets_the_same_templates(sample_root
                     ("network.json", "FlowLogsLogGroup"),
                     ("release-phase.json", "ReleaseRunnerLogGroup"),
                     ("rotation.json", "RotatorLogGroup"),
+                    ("rotation.json", "MasterRotatorLogGroup"),
                 ]
             },
         ),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from factorstack.stacks.nat_instance import IMAGE_SSM_NAME
+from factorstack.stacks.nat_instance import IMAGE_SSM_NAME, PINNED_FROM_SSM
 from tests.support.sample import REPO, copy_sample, edit_yaml
 from tests.support.templates import resources_of_type, templates_of
 
@@ -28,7 +28,13 @@ def test_dev_egress_is_one_hardened_nat_instance(dev: dict[str, dict[str, Any]])
     nat = network["Resources"]["NatInstance1"]["Properties"]
     assert nat["InstanceType"] == "t4g.nano"
     assert nat["ImageId"] == {"Ref": "NatImageId"}
-    assert nat["SubnetId"] == {"Ref": "Public1"}
+    [interface] = nat["NetworkInterfaces"]
+    assert interface["DeviceIndex"] == "0"
+    assert interface["SubnetId"] == {"Ref": "Public1"}
+    assert interface["GroupSet"] == [{"Ref": "NatInstanceSecurityGroup"}]
+    # its own way out before the Elastic IP moves to it (a replacement signals first)
+    assert interface["AssociatePublicIpAddress"] is True
+    assert "SubnetId" not in nat and "SecurityGroupIds" not in nat  # the interface holds them
     assert nat["SourceDestCheck"] is False
     assert nat["MetadataOptions"]["HttpTokens"] == "required"
     assert nat["CreditSpecification"] == {"CPUCredits": "standard"}
@@ -70,8 +76,8 @@ def test_user_data_forwards_and_masquerades_the_private_subnets(
     dev: dict[str, dict[str, Any]],
 ) -> None:
     encoded = dev["network.json"]["Resources"]["NatInstance1"]["Properties"]["UserData"]
-    script = encoded["Fn::Base64"]
-    assert script.startswith("#!/bin/bash\nset -euo pipefail\n")
+    script = encoded["Fn::Base64"]["Fn::Sub"]
+    assert script.startswith("#!/bin/bash\nset -Eeuo pipefail\n")
     assert "net.ipv4.ip_forward = 1" in script
     private = ", ".join(DEV_PRIVATE_SUBNETS)
     assert f"elements = {{ {private} }}" in script
@@ -81,13 +87,38 @@ def test_user_data_forwards_and_masquerades_the_private_subnets(
     base64.b64encode(script.encode())  # plain text, as Fn::Base64 wants
 
 
-def test_the_root_reads_the_image_from_aws_public_parameter(
+def test_the_instance_takes_traffic_only_after_it_signals_that_nat_works(
+    dev: dict[str, dict[str, Any]],
+) -> None:
+    nat = dev["network.json"]["Resources"]["NatInstance1"]
+    assert nat["CreationPolicy"] == {"ResourceSignal": {"Count": 1, "Timeout": "PT15M"}}
+    script = nat["Properties"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    lines = script.splitlines()
+    assert "--stack ${AWS::StackName} --resource NatInstance1 --region ${AWS::Region}" in script
+    assert "trap 'signal 1 || true' ERR" in lines  # a failed boot fails the create at once
+    assert any(line.startswith("  dnf install -y nftables aws-cfn-bootstrap") for line in lines)
+    # success is signalled last, after the rules are loaded and checked
+    assert lines[-1] == "signal 0"
+    assert lines.index("nft list table ip factorstack_nat > /dev/null") < lines.index("signal 0")
+    assert lines.index("systemctl enable --now factorstack-nat.service") < lines.index("signal 0")
+    # the routes and the Elastic IP refer to the instance, so CloudFormation moves them only
+    # once the (replacement) instance is complete, i.e. has signalled
+    resources = dev["network.json"]["Resources"]
+    assert resources["NatInstance1Address"]["Properties"]["InstanceId"] == {"Ref": "NatInstance1"}
+    assert resources["Private1DefaultRoute"]["Properties"]["InstanceId"] == {"Ref": "NatInstance1"}
+    # Fn::Sub substitutes only the two pseudo parameters: no other ${...} in the script
+    assert script.count("${") == script.count("${AWS::StackName}") + script.count("${AWS::Region}")
+
+
+def test_the_root_pins_the_image_id_deploy_reads_from_aws_public_parameter(
     dev: dict[str, dict[str, Any]],
 ) -> None:
     root = dev["root.json"]
     parameter = root["Parameters"]["NatImageId"]
-    assert parameter["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
-    assert parameter["Default"] == IMAGE_SSM_NAME
+    # a plain image id, not an SSM type CloudFormation would re-resolve at every deploy
+    assert parameter["Type"] == "AWS::EC2::Image::Id"
+    assert "Default" not in parameter
+    assert root["Metadata"][PINNED_FROM_SSM] == {"NatImageId": IMAGE_SSM_NAME}
     assert IMAGE_SSM_NAME.endswith("al2023-ami-kernel-default-arm64")  # t4g is Graviton
     network = root["Resources"]["NetworkStack"]["Properties"]
     assert network["Parameters"] == {"NatImageId": {"Ref": "NatImageId"}}
@@ -101,6 +132,7 @@ def test_staging_and_prod_keep_nat_gateways(env: str) -> None:
     assert resources_of_type(network, "AWS::EC2::NatGateway")
     assert not resources_of_type(network, "AWS::EC2::Instance")
     assert "NatImageId" not in templates["root.json"].get("Parameters", {})
+    assert PINNED_FROM_SSM not in (templates["root.json"].get("Metadata") or {})
     assert "Parameters" not in templates["root.json"]["Resources"]["NetworkStack"]["Properties"]
 
 
@@ -121,5 +153,8 @@ def test_one_instance_per_nat_zone(tmp_path: Path) -> None:
     ]
     # zones 1 and 2 through their own instance, zone 3 through the first
     assert targets == [{"Ref": "NatInstance1"}, {"Ref": "NatInstance2"}, {"Ref": "NatInstance1"}]
-    subnets = [network["Resources"][f"NatInstance{z}"]["Properties"]["SubnetId"] for z in (1, 2)]
+    subnets = [
+        network["Resources"][f"NatInstance{z}"]["Properties"]["NetworkInterfaces"][0]["SubnetId"]
+        for z in (1, 2)
+    ]
     assert subnets == [{"Ref": "Public1"}, {"Ref": "Public2"}]

@@ -284,8 +284,8 @@ class DatabaseSettings(Strict):
         ge=0,
         le=1000,
         description="Days between rotations of the app user's database secret (two users take "
-        "turns, so running tasks keep working); 1 to 1000 (Secrets Manager's range), 0 turns "
-        "rotation off.",
+        "turns, then every service restarts) and of the master's; 1 to 1000 (Secrets "
+        "Manager's range), 0 turns rotation off.",
     )
 
 

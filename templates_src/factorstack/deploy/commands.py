@@ -43,7 +43,9 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from factorstack.deploy.plan import run_plan
 
-    run_plan(_context(args), args.allow_replace, args.image_tag)
+    run_plan(
+        _context(args), args.allow_replace, args.image_tag, newest_nat_image=args.newest_nat_image
+    )
     return EXIT_OK
 
 
@@ -59,7 +61,8 @@ def cmd_execute(args: argparse.Namespace) -> int:
     from factorstack.deploy.plan import run_plan
 
     ctx = _context(args)
-    if run_plan(ctx, args.allow_replace, args.image_tag, applying=True).changed:
+    newest = args.newest_nat_image
+    if run_plan(ctx, args.allow_replace, args.image_tag, True, newest).changed:
         run_apply(ctx)
     return EXIT_OK
 
@@ -168,6 +171,12 @@ def _image_tag(parser: argparse.ArgumentParser) -> None:
         "--image-tag",
         metavar="TAG",
         help="ImageTag for the root stack (default: $IMAGE_TAG, else the deployed value)",
+    )
+    parser.add_argument(
+        "--newest-nat-image",
+        action="store_true",
+        help="move the NAT instances to the newest Amazon Linux image (replaces them; "
+        "default: keep the image they were created with)",
     )
 
 

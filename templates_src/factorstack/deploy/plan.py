@@ -30,6 +30,7 @@ from factorstack.deploy.decide.named_replacement import named_replacements
 from factorstack.deploy.decide.parameters import (
     create_first_values,
     effective_image_tag,
+    pinned_values,
     stack_parameters,
 )
 from factorstack.deploy.decide.review import Review
@@ -64,10 +65,15 @@ class PlanOutcome:
 
 
 def run_plan(
-    ctx: Context, allow_replace: list[str], image_tag: str | None = None, applying: bool = False
+    ctx: Context,
+    allow_replace: list[str],
+    image_tag: str | None = None,
+    applying: bool = False,
+    newest_nat_image: bool = False,
 ) -> PlanOutcome:
     """Plan one environment; see the module docstring. `applying`: `execute` applies the plan
-    right after, so no "apply it with --apply" hint."""
+    right after, so no "apply it with --apply" hint. `newest_nat_image`: re-read the pinned
+    image ids from AWS's public parameters (decide/parameters.py) instead of keeping them."""
     build = ctx.load()
     start_plan(build.folder, build.templates)  # the older plan and its review are superseded
     aws = ctx.connect(build.target)
@@ -81,7 +87,10 @@ def run_plan(
     packaged = package(aws, bucket, build.folder, ROOT_FILE, ctx.echo)
 
     revision = current_revision(ctx.root)
-    request = plan_request(build, revision, change_set_type, stack, packaged, root_template, tag)
+    pinned = pinned_values(root_template, stack, aws.public_parameter, newest_nat_image)
+    request = plan_request(
+        build, revision, change_set_type, stack, packaged, root_template, tag, pinned
+    )
     follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
     updating = change_set_type == "UPDATE"
     tree = DeployedTree(aws, build.stack_name) if updating else None  # read once: guard, cost
@@ -158,8 +167,10 @@ def plan_request(
     packaged: Packaged,
     root_template: dict[str, Any],
     tag: str | None,
+    pinned: dict[str, str] | None = None,
 ) -> ChangeSetRequest:
-    """The root change set: the packaged root, named after the revision, tagged with it."""
+    """The root change set: the packaged root, named after the revision, tagged with it;
+    `pinned`: the pinned parameters' values (decide/parameters.py pinned_values)."""
     return ChangeSetRequest(
         stack_name=build.stack_name,
         name=change_set_name(build.environment, revision),
@@ -167,7 +178,7 @@ def plan_request(
         stack_exists=stack is not None,
         template_url=packaged.root_url,
         description=change_set_description(revision),
-        parameters=stack_parameters(root_template, stack, tag),
+        parameters=stack_parameters(root_template, stack, tag, pinned),
         tags={
             "app": build.app,
             "environment": build.environment,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from factorstack.lint_rules.access_logs import AccessLogBucket
 from factorstack.lint_rules.container_memory import ContainerMemory
 from factorstack.lint_rules.fargate_stop_window import FargateStopWindow
+from factorstack.lint_rules.instance_signal import InstanceSignal
+from factorstack.lint_rules.lifecycle_days import LifecycleDays
 from factorstack.lint_rules.resource_names import ResourceNames
 from factorstack.lint_rules.security_group_descriptions import SecurityGroupRuleDescriptions
 from factorstack.lint_rules.slow_query_export import SlowQueryExport
@@ -20,6 +22,8 @@ RULES = (
     AccessLogBucket,
     SlowQueryExport,
     ContainerMemory,
+    LifecycleDays,
+    InstanceSignal,
 )
 
 __all__ = [
@@ -27,6 +31,8 @@ __all__ = [
     "AccessLogBucket",
     "ContainerMemory",
     "FargateStopWindow",
+    "InstanceSignal",
+    "LifecycleDays",
     "ResourceNames",
     "SecurityGroupRuleDescriptions",
     "SlowQueryExport",

@@ -39,6 +39,16 @@ COUNTED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 RATE_WINDOW_SECONDS = 300
 
 
+NONCURRENT_DAYS = 1  # S3's smallest NoncurrentDays (a positive integer)
+
+
+def current_days(retention_days: int) -> int:
+    """Days a log stays current so that, with NONCURRENT_DAYS as a noncurrent version, it is
+    deleted `retention_days` after it was written (ExpirationInDays is at least 1, so a
+    one-day retention keeps logs two days)."""
+    return max(retention_days - NONCURRENT_DAYS, 1)
+
+
 def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucket, s3.BucketPolicy]:
     """The access-log bucket and its policy; the load balancer must wait for the policy (ELB
     checks it can write when access logging is turned on)."""
@@ -69,16 +79,18 @@ def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucke
             OwnershipControls=s3.OwnershipControls(
                 Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
-            # Versions keep a deleted or overwritten log for as long as the log itself.
+            # Versions keep a deleted or overwritten log for a day. In a versioned bucket,
+            # expiring a log only makes it noncurrent: it is gone for good once the
+            # noncurrent expiration also passes, so the two add up to the retention.
             VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
             LifecycleConfiguration=s3.LifecycleConfiguration(
                 Rules=[
                     s3.LifecycleRule(
                         Id="expire-access-logs",
                         Status="Enabled",
-                        ExpirationInDays=days,
+                        ExpirationInDays=current_days(days),
                         NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
-                            NoncurrentDays=days
+                            NoncurrentDays=NONCURRENT_DAYS
                         ),
                         AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
                             DaysAfterInitiation=1

@@ -3,8 +3,16 @@
 One t4g.nano in the zone's public subnet forwards the private subnets' HTTPS to the internet
 and rewrites its source to the instance's Elastic IP. It costs a few dollars a month where a NAT
 gateway costs over thirty, but it is a single machine: no automatic recovery, bandwidth of the
-smallest burstable instance, and a replacement (a newer Amazon Linux image at a later deploy)
-interrupts egress for a minute or two. Tasks stay in the private subnets either way.
+smallest burstable instance. Tasks stay in the private subnets either way.
+
+Replacement without an egress gap: the image id is pinned (deploy reads AWS's public SSM
+parameter once, on the first create or when asked with --newest-nat-image, and passes the id as
+a plain parameter), so a newer Amazon Linux image alone never replaces the instance. When it is
+replaced (a pinned id or user data change), the new instance boots with its own public address,
+installs what it needs, loads the NAT rules and only then signals CloudFormation (CreationPolicy):
+CloudFormation creates a replacement before it points the routes and the Elastic IP at it, and
+waits for the signal to call the replacement created, so the old instance carries the traffic
+until the new one forwards it.
 
 Hardening: IMDSv2 only, encrypted root volume, no SSH key, standard CPU credits (throttled,
 never billed for bursting), a security group that admits HTTPS from the private subnets only.
@@ -12,22 +20,38 @@ never billed for bursting), a security group that admits HTTPS from the private 
 
 from __future__ import annotations
 
-from troposphere import Base64, Parameter, Ref, Tags, Template, ec2
+from troposphere import Base64, Parameter, Ref, Sub, Tags, Template, ec2
+from troposphere.policies import CreationPolicy, ResourceSignal
 
 from factorstack.model import AppModel
+from factorstack.stacks.common import justify
 from factorstack.stacks.policy import justify_nat_instance
 from factorstack.stacks.wiring import ChildStack, Handle
 
 INSTANCE_TYPE = "t4g.nano"  # Graviton: the image below is arm64
 IMAGE_PARAMETER = "NatImageId"
-# AWS's public SSM parameter for the newest Amazon Linux 2023 arm64 image, resolved per deploy.
+# AWS's public SSM parameter for the newest Amazon Linux 2023 arm64 image: deploy reads it on
+# the first create (or when asked) and passes the id; CloudFormation itself never resolves it.
 IMAGE_SSM_NAME = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+# Root template Metadata key: {root parameter: public SSM parameter} whose value deploy reads
+# once and then keeps (UsePreviousValue) until the user asks for the newest.
+PINNED_FROM_SSM = "FactorstackPinnedFromSsm"
+SIGNAL_TIMEOUT = "PT15M"  # boot, package install and rules take a few minutes at most
+CFN_SIGNAL = "/opt/aws/bin/cfn-signal"  # from the aws-cfn-bootstrap package
+BOOT_PACKAGES = "nftables aws-cfn-bootstrap"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 ROOT_VOLUME_GB = 8  # the image's own root size: a smaller volume is refused at launch
 HTTPS_PORT = 443
 ANYWHERE = "0.0.0.0/0"
 NFT_RULES_FILE = "/etc/factorstack-nat.nft"
 UNIT = "factorstack-nat.service"
+
+
+NAT_OWN_ADDRESS = (
+    "a NAT instance sits in a public subnet and needs a public address; it boots with its own "
+    "so that it can install its packages and signal CloudFormation before the Elastic IP moves "
+    "to it, and the security group admits only HTTPS from the private subnets"
+)
 
 
 def nat_rules(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
@@ -54,22 +78,30 @@ def nat_rules(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
     )
 
 
-def user_data(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
-    """First-boot script: turn on forwarding, install nftables (retrying until the Elastic IP
-    is attached and the package mirror answers), load the rules now and at every boot."""
+def user_data(vpc_cidr: str, private_subnets: tuple[str, ...], resource: str) -> str:
+    """First-boot script, an Fn::Sub body: turn on forwarding, install nftables and the
+    CloudFormation helpers through the instance's own public address (a few retries while the
+    network comes up), load the rules now and at every boot, check that they are loaded, then
+    signal `resource` created. Any failure signals failure, so a broken replacement rolls back
+    instead of taking the routes."""
     return "\n".join(
         [
             "#!/bin/bash",
-            "set -euo pipefail",
+            "set -Eeuo pipefail",
+            # Stack names and regions hold no spaces or quotes: no quoting needed after Fn::Sub.
+            f"signal() {{ {CFN_SIGNAL} --stack ${{AWS::StackName}} --resource {resource} "
+            '--region ${AWS::Region} --exit-code "$1"; }',
+            "trap 'signal 1 || true' ERR",
             "cat > /etc/sysctl.d/90-factorstack-nat.conf <<'CONF'",
             "net.ipv4.ip_forward = 1",
             "net.ipv4.conf.all.send_redirects = 0",
             "CONF",
             "sysctl --system",
-            "for attempt in $(seq 1 60); do",
-            "  dnf install -y nftables && break",
+            "for attempt in 1 2 3 4 5 6; do",
+            f"  dnf install -y {BOOT_PACKAGES} && break",
             "  sleep 10",
             "done",
+            f"rpm -q {BOOT_PACKAGES}",
             f"cat > {NFT_RULES_FILE} <<'RULES'",
             nat_rules(vpc_cidr, private_subnets),
             "RULES",
@@ -87,24 +119,34 @@ def user_data(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
             "SERVICE",
             "systemctl daemon-reload",
             f"systemctl enable --now {UNIT}",
+            'test "$(sysctl -n net.ipv4.ip_forward)" = 1',
+            "nft list table ip factorstack_nat > /dev/null",
+            "signal 0",
             "",
         ]
     )
 
 
 def add_image_parameter(root: Template, model: AppModel) -> Handle | None:
-    """The root's image parameter, when the environment has NAT instances: CloudFormation reads
-    the image id from AWS's public SSM parameter at every deploy (a newer image replaces the
-    instances)."""
+    """The root's image parameter, when the environment has NAT instances: a plain image id
+    with no default, which deploy fills from AWS's public SSM parameter (named in the root's
+    PINNED_FROM_SSM metadata) on the first create and keeps afterwards, so an image AWS
+    publishes later replaces nothing until the user asks for it."""
     if not model.network.nat_instances:
         return None
+    metadata = dict(root.metadata or {})
+    metadata[PINNED_FROM_SSM] = {
+        **metadata.get(PINNED_FROM_SSM, {}),
+        IMAGE_PARAMETER: IMAGE_SSM_NAME,
+    }
+    root.set_metadata(metadata)
     return Handle.of_root_parameter(
         root.add_parameter(
             Parameter(
                 IMAGE_PARAMETER,
-                Type="AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
-                Default=IMAGE_SSM_NAME,
-                Description="Amazon Linux 2023 (arm64) for the NAT instances.",
+                Type="AWS::EC2::Image::Id",
+                Description="Amazon Linux 2023 (arm64) for the NAT instances, pinned by deploy "
+                f"from {IMAGE_SSM_NAME}.",
             )
         )
     )
@@ -161,8 +203,17 @@ def add_nat_instance(
             name,
             InstanceType=INSTANCE_TYPE,
             ImageId=Ref(image),
-            SubnetId=Ref(subnet),
-            SecurityGroupIds=[Ref(group)],
+            # Its own public address until the Elastic IP arrives (a replacement gets the EIP
+            # only after it signals, and it needs the internet to install and to signal).
+            NetworkInterfaces=[
+                ec2.NetworkInterfaceProperty(
+                    DeviceIndex="0",
+                    SubnetId=Ref(subnet),
+                    GroupSet=[Ref(group)],
+                    AssociatePublicIpAddress=True,
+                    DeleteOnTermination=True,
+                )
+            ],
             SourceDestCheck=False,  # it forwards packets that are neither from nor to itself
             CreditSpecification=ec2.CreditSpecification(CPUCredits="standard"),
             MetadataOptions=ec2.MetadataOptions(
@@ -179,11 +230,17 @@ def add_nat_instance(
                     ),
                 )
             ],
-            UserData=Base64(user_data(model.network.cidr, model.network.private_subnets)),
+            UserData=Base64(
+                Sub(user_data(model.network.cidr, model.network.private_subnets, name))
+            ),
             Tags=Tags(Name=f"{model.app}-{model.environment}-nat-{zone}"),
+            CreationPolicy=CreationPolicy(
+                ResourceSignal=ResourceSignal(Count=1, Timeout=SIGNAL_TIMEOUT)
+            ),
         )
     )
     justify_nat_instance(instance)
+    justify(instance, checkov={"CKV_AWS_88": NAT_OWN_ADDRESS})
     template.add_resource(
         ec2.EIP(
             f"{name}Address",

@@ -63,6 +63,10 @@ USER_SETUP_USER = "999:999"
 # command reserves the rest; it starts only once the step has exited, so it may use all of it.
 USER_SETUP_MEMORY_MIB = 128
 USER_SETUP_VOLUME = "database-user-tmp"
+# Fargate gives an empty bind mount the owner and mode of the image's own directory only where
+# the image declares that path a VOLUME; anywhere else it is root's, 0755, and user 999 cannot
+# write it. The mysql image declares /var/lib/mysql (mysql's, mode 1777), not /tmp.
+USER_SETUP_SCRATCH = "/var/lib/mysql"
 POLICY_VERSION = "2012-10-17"  # the current policy language; older means no policy variables
 # Why the runner is as it is, for the policy checkers (`make policy`).
 RUNNER_OUTSIDE_VPC = (
@@ -109,22 +113,49 @@ class ReleasePhaseOutputs:
 
 
 def handler_source(module: str = HANDLER_MODULE) -> str:
-    """A handler in factorstack_lambda as Lambda gets it: docstrings, comments and blank lines
-    gone, one space per indent."""
-    text = resources.files("factorstack_lambda").joinpath(module).read_text("utf-8")
-    tree = ast.parse(text)
+    """A handler in factorstack_lambda as Lambda gets it: each `from factorstack_lambda.X import`
+    replaced by X's code (Lambda's inline code is one file), imports once, docstrings, comments
+    and blank lines gone, one space per indent."""
+    tree = ast.Module(body=_module_body(module, set()), type_ignores=[])
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if (
-            isinstance(node, ast.Module | ast.FunctionDef)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
+        if isinstance(node, ast.FunctionDef) and body and _is_docstring(body[0]):
             node.body = body[1:] or [ast.Pass()]
     lines = [line for line in ast.unparse(tree).splitlines() if line.strip()]
     return "\n".join(re.sub(r"^(    )+", lambda m: " " * (len(m[0]) // 4), line) for line in lines)
+
+
+def _module_body(module: str, imported: set[str]) -> list[ast.stmt]:
+    """A module's statements without its docstring, its own package's modules inlined in place
+    and an import already made earlier left out."""
+    text = resources.files("factorstack_lambda").joinpath(module).read_text("utf-8")
+    body = ast.parse(text).body
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    statements: list[ast.stmt] = []
+    for node in body:
+        source = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+        if source.startswith(f"{_PACKAGE}."):
+            statements += _module_body(f"{source.removeprefix(_PACKAGE + '.')}.py", imported)
+        elif isinstance(node, ast.Import):
+            key = ast.unparse(node)
+            if key not in imported:
+                imported.add(key)
+                statements.append(node)
+        else:
+            statements.append(node)
+    return statements
+
+
+_PACKAGE = "factorstack_lambda"
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def build_release_phase(model: AppModel, sources: ProcessSources) -> Built[ReleasePhaseOutputs]:
@@ -314,13 +345,16 @@ class UserSetup:
             Environment=[
                 ecs_types.Environment(Name="DB_HOST", Value=Ref(self.host)),
                 ecs_types.Environment(Name="DB_PORT", Value=Ref(self.port)),
+                ecs_types.Environment(Name="TMPDIR", Value=USER_SETUP_SCRATCH),
             ],
             Secrets=secrets,
             User=USER_SETUP_USER,
             ReadonlyRootFilesystem=True,
             MountPoints=[
                 ecs_types.MountPoint(
-                    SourceVolume=USER_SETUP_VOLUME, ContainerPath="/tmp", ReadOnly=False
+                    SourceVolume=USER_SETUP_VOLUME,
+                    ContainerPath=USER_SETUP_SCRATCH,
+                    ReadOnly=False,
                 )
             ],
             LinuxParameters=ecs_types.LinuxParameters(

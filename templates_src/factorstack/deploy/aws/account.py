@@ -43,6 +43,13 @@ class AccountCalls:
             invalid.update(answer.get("InvalidParameters") or [])
         return invalid
 
+    def public_parameter(self, name: str) -> str:
+        """The current value of an SSM parameter, such as AWS's public one naming the newest
+        Amazon Linux image (deploy pins it as a root parameter)."""
+        with aws_errors(f"reading SSM parameter {name} (ssm get-parameter)"):
+            answer = self.clients.ssm.get_parameter(Name=name)
+        return str(answer["Parameter"]["Value"])
+
     def secret_status(self, name: str) -> SecretStatus:
         """Whether the secret exists (DescribeSecret: metadata only, never the value)."""
         with aws_errors(f"checking secret {name}"):

@@ -35,6 +35,8 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   DescribeCacheEngineVersions raised NotImplementedError (now answered from a snapshot of what
   AWS offers), and Service Quotas knew only `vpc` quotas (now also EC2's Elastic IP quota, at
   AWS's default).
+- an AWS::EC2::Instance whose subnet is given on its primary network interface (the NAT
+  instance) was started in the default VPC: moto read only the instance's own SubnetId.
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -51,6 +53,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.core.utils import utcnow
+from moto.ec2.models import instances as ec2_instances
 from moto.elbv2 import models as elbv2_models
 from moto.rds import models as rds_models
 from moto.utilities.utils import get_partition
@@ -542,6 +545,21 @@ def _resolved_once(original: Any) -> Any:
     return parse_ssm_parameter
 
 
+# An instance whose subnet is on its primary network interface (the NAT instance, which asks for
+# a public address there): moto 5.2.5 reads only the instance's own SubnetId, so it started the
+# instance in a default subnet of the default VPC. The interface's subnet is passed instead.
+def _subnet_from_interface(original: Any) -> Any:
+    def create(cls: Any, name: str, cfn: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        properties = cfn.get("Properties") or {}
+        interfaces = properties.get("NetworkInterfaces") or []
+        primary = [i for i in interfaces if str(i.get("DeviceIndex")) == "0"]
+        if primary and "SubnetId" not in properties and primary[0].get("SubnetId"):
+            cfn = {**cfn, "Properties": {**properties, "SubnetId": primary[0]["SubnetId"]}}
+        return original.__func__(cls, name, cfn, *args, **kwargs)
+
+    return classmethod(create)
+
+
 # Custom resources backed by a Lambda: moto invokes the function in Docker (absent here) and the
 # stack would wait for the answer forever. Locally they are placeholders that succeed at once:
 # the release phase is recorded as done without running a task.
@@ -591,4 +609,8 @@ def teach() -> None:
         parsing.ResourceMap.parse_ssm_parameter
     )
     parsing.resource_class_from_type = _custom_without_lambda(parsing.resource_class_from_type)
+    instance = ec2_instances.Instance
+    instance.create_from_cloudformation_json = _subnet_from_interface(  # type: ignore[method-assign]
+        instance.create_from_cloudformation_json
+    )
     _taught = True
