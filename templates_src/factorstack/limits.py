@@ -41,6 +41,12 @@ class LimitFinding:
         return f"{self.file}: {self.what}: {self.used} of {self.limit} ({verdict})"
 
 
+def fits_inline(size_bytes: int) -> bool:
+    """True when a template this size may go as TemplateBody; a larger one must be read from S3
+    (TemplateURL), which needs a bucket first (see the bootstrap stack's two steps)."""
+    return size_bytes <= MAX_TEMPLATE_BYTES_INLINE
+
+
 def check_template(
     file: str, body: dict[str, Any], size_bytes: int, max_bytes: int | None = None
 ) -> list[LimitFinding]:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from factorstack.stacks.bootstrap import BUCKET_OUTPUT, create_template, repository_logical_id
+from factorstack.limits import fits_inline
+from factorstack.stacks.bootstrap import (
+    BUCKET_OUTPUT,
+    create_bucket_template,
+    create_template,
+    repository_logical_id,
+)
 
 
 def rendered() -> dict:
@@ -56,5 +62,28 @@ def test_cfn_lint_clean_including_informational_rules() -> None:
     from cfnlint.api import ManualArgs, lint
 
     text = create_template("example", ["web", "worker"]).to_json()
+    config = ManualArgs(include_checks=["I"], regions=["eu-west-1"])
+    assert [str(f) for f in lint(text, config=config)] == []
+
+
+def test_bucket_only_template_holds_the_full_templates_bucket_byte_for_byte() -> None:
+    """Step one of a large first bootstrap creates the bucket from this template; step two's
+    update to the full template must find the same logical ids with the same properties, so
+    CloudFormation neither modifies nor replaces the bucket (nor its policy) between them."""
+    full = json.loads(create_template("example", [f"w{i}" for i in range(40)]).to_json())
+    alone = json.loads(create_bucket_template("example").to_json())
+    assert set(alone["Resources"]) == {"ArtifactsBucket", "ArtifactsBucketPolicy"}
+    for logical_id, resource in alone["Resources"].items():
+        assert json.dumps(resource, sort_keys=True) == json.dumps(
+            full["Resources"][logical_id], sort_keys=True
+        )
+    assert alone["Outputs"] == {BUCKET_OUTPUT: full["Outputs"][BUCKET_OUTPUT]}
+
+
+def test_bucket_only_template_is_small_enough_to_send_inline_and_lint_clean() -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    text = create_bucket_template("a-rather-long-application-name").to_json()
+    assert fits_inline(len(text.encode()))
     config = ManualArgs(include_checks=["I"], regions=["eu-west-1"])
     assert [str(f) for f in lint(text, config=config)] == []

@@ -21,11 +21,18 @@ from typing import Any
 
 from factorstack import limits
 from factorstack.build.lint_cache import LintCache, LintRun, lint_distinct
-from factorstack.build.manifest import BOOTSTRAP_FILE, BUILD_DIR, MANIFEST_FILE, sha256
+from factorstack.build.manifest import (
+    BOOTSTRAP_BUCKET_FILE,
+    BOOTSTRAP_FILE,
+    BUILD_DIR,
+    MANIFEST_FILE,
+    sha256,
+)
 from factorstack.config import LoadedEnvironment, load_environments
 from factorstack.errors import BuildError
 from factorstack.lint import LintFinding, lint_templates, own_rules_id
 from factorstack.release_record import read_release
+from factorstack.stacks.bootstrap import create_bucket_template
 from factorstack.stacks.bootstrap import create_template as bootstrap_template
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
@@ -66,6 +73,7 @@ class EnvironmentBuild:
             "region": model.region,
             "profile": self.loaded.profile,
             "role_arn": self.loaded.role_arn,
+            "promotes_from": self.loaded.promotes_from,
             "config_sha256": self.loaded.config_sha256,
             "processes": [p.name for p in model.processes],
             "templates": {name: sha256(data) for name, data in sorted(self.files.items())},
@@ -92,6 +100,15 @@ def with_release(loaded: LoadedEnvironment, root: Path) -> LoadedEnvironment:
     )
 
 
+def bootstrap_bodies(app: str, processes: list[str]) -> dict[str, dict[str, Any]]:
+    """bootstrap.json, and bootstrap-bucket.json when bootstrap.json cannot go inline: a first
+    bootstrap then creates the bucket from it and reads bootstrap.json from that bucket."""
+    full = bootstrap_template(app, processes).to_dict()
+    if limits.fits_inline(len(render(full))):
+        return {BOOTSTRAP_FILE: full}
+    return {BOOTSTRAP_FILE: full, BOOTSTRAP_BUCKET_FILE: create_bucket_template(app).to_dict()}
+
+
 def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
     """Templates of one environment as bytes, checked against CloudFormation's limits."""
     files: dict[str, bytes] = {}
@@ -108,14 +125,14 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
             f"{env_name}: {error} (CloudFormation's limit; fewer process types per app)"
         ) from None
     processes = [process.name for process in loaded.model.processes]
-    templates = {**stack_set, BOOTSTRAP_FILE: bootstrap_template(loaded.model.app, processes)}
-    for name, template in templates.items():
-        body = template.to_dict()
+    bodies = {name: template.to_dict() for name, template in stack_set.items()}
+    bodies.update(bootstrap_bodies(loaded.model.app, processes))
+    for name, body in bodies.items():
         data = render(body)
         files[name] = data
         resources[name] = len(body.get("Resources", {}))
-        # bootstrap.json goes inline (TemplateBody): its bucket may not exist yet.
-        most = limits.MAX_TEMPLATE_BYTES_INLINE if name == BOOTSTRAP_FILE else None
+        # bootstrap-bucket.json goes inline (TemplateBody): the bucket does not exist yet.
+        most = limits.MAX_TEMPLATE_BYTES_INLINE if name == BOOTSTRAP_BUCKET_FILE else None
         for finding in limits.check_template(f"{env_name}/{name}", body, len(data), most):
             (errors if finding.over else warnings).append(str(finding))
     if errors:

@@ -31,6 +31,9 @@ MANIFEST_FILE = "manifest.json"
 # The app's bootstrap stack (artifacts bucket, one ECR repository per process), rendered into
 # every environment's folder: each environment bootstraps its own account and region.
 BOOTSTRAP_FILE = "bootstrap.json"
+# Only when bootstrap.json is too large to send inline: its artifacts bucket alone, which a first
+# bootstrap creates before it reads bootstrap.json from that bucket.
+BOOTSTRAP_BUCKET_FILE = "bootstrap-bucket.json"
 REBUILD = "run `make templates`"
 
 
@@ -61,6 +64,7 @@ class Build:
     processes: tuple[str, ...]
     templates: dict[str, str]
     linted_by: str | None = None
+    promotes_from: str | None = None  # the environment a plan compares with (parity)
 
     @property
     def root_template(self) -> Path:
@@ -72,6 +76,16 @@ class Build:
             shown_as = self.folder / MANIFEST_FILE
             raise NotReady(f"{shown_as}: `templates` does not list {BOOTSTRAP_FILE} ({REBUILD})")
         return self.folder / BOOTSTRAP_FILE
+
+    def bootstrap_bucket_template(self) -> Path:
+        """`bootstrap-bucket.json`, or refuse a build that did not render it."""
+        if BOOTSTRAP_BUCKET_FILE not in self.templates:
+            shown_as = self.folder / MANIFEST_FILE
+            raise NotReady(
+                f"{shown_as}: `templates` does not list {BOOTSTRAP_BUCKET_FILE}, which a first "
+                f"bootstrap of a {BOOTSTRAP_FILE} this large needs ({REBUILD})"
+            )
+        return self.folder / BOOTSTRAP_BUCKET_FILE
 
 
 def build_folder(root: Path, environment: str) -> Path:
@@ -111,6 +125,7 @@ def parse_manifest(data: dict[str, Any], folder: Path) -> Build:
         processes=tuple(str(p) for p in data.get("processes", [])),
         templates={str(k): str(v) for k, v in templates.items()},
         linted_by=data.get("linted_by") or None,
+        promotes_from=data.get("promotes_from") or None,
     )
 
 

@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from factorstack.config.checks import Problem, check_app, check_environment
+from factorstack.config.checks import (
+    Problem,
+    check_app,
+    check_environment,
+    promotion_problems,
+)
 from factorstack.config.loading import (
     APP_FILE,
     ENV_DIR,
@@ -40,6 +45,7 @@ class LoadedEnvironment:
     profile: str | None
     role_arn: str | None
     config_sha256: str
+    promotes_from: str | None = None  # the environment a plan compares with (parity)
 
 
 def _env_file(env: str) -> str:
@@ -94,6 +100,7 @@ def _load_env(
     if spec is None or app is None:
         return None, lines
     lines += _lines(check_environment(app, spec, shown))
+    lines += _lines(promotion_problems(spec, env, environment_names(root), shown))
     if lines:
         return None, lines
     loaded = LoadedEnvironment(
@@ -101,6 +108,7 @@ def _load_env(
         profile=spec.profile,
         role_arn=spec.role_arn,
         config_sha256=config_sha256(root, env),
+        promotes_from=spec.promotes_from,
     )
     return loaded, []
 

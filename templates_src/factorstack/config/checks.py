@@ -305,6 +305,21 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
     yield from _override_problems(app, env, env_file)
 
 
+def promotion_problems(
+    env: EnvironmentSpec, name: str, known: list[str], env_file: str
+) -> Iterator[Problem]:
+    """`promotes_from` must name another environment of this repo."""
+    source = env.promotes_from
+    if source is None:
+        return
+    if source == name:
+        yield (env_file, "promotes_from", "names this environment itself (name the one before it)")
+    elif source not in known:
+        others = [other for other in known if other != name]
+        use = f"use {_spoken_list(others)}, or remove the key" if others else "remove the key"
+        yield (env_file, "promotes_from", f"no environment {source!r} ({use})")
+
+
 def _spot_problems(
     env: EnvironmentSpec, name: str, sizing: ProcessSettings, env_file: str
 ) -> Iterator[Problem]:

@@ -381,3 +381,9 @@ class EnvironmentSpec(Strict):
     environment: dict[EnvVarName, str | int | bool] = Field(
         default_factory=dict, description="Plain values that override app.yaml's for this env."
     )
+    promotes_from: str | None = Field(
+        default=None,
+        pattern=ENV_NAME_PATTERN,
+        description="The environment whose build this one follows (prod: staging); a plan "
+        "shows what differs from it (`factorstack parity`).",
+    )

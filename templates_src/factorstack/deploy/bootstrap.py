@@ -2,18 +2,24 @@
 
 The template is `build/ENV/bootstrap.json`, rendered and linted by `factorstack build` like every
 other; a missing, altered or stale build is refused as plan refuses it. It goes through the same
-path as every deploy (change set, review, guard, execute), with the template sent inline because
-the artifacts bucket may not exist yet. Before that it makes sure the service-linked roles a
-first deploy needs exist (decide/service_roles.py).
+path as every deploy (change set, review, guard, execute). Once the stack and its artifacts
+bucket exist, the template is uploaded there and read by URL; before that it goes inline, and
+one too large for inline goes in two reviewed steps: `bootstrap-bucket.json` (the bucket alone)
+creates the stack, then bootstrap.json from the new bucket updates it
+(decide/bootstrap_route.py). Before all that it makes sure the service-linked roles a first
+deploy needs exist (decide/service_roles.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from factorstack.build.manifest import BUCKET_OUTPUT, Build
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context
 from factorstack.deploy.decide import guard
+from factorstack.deploy.decide.bootstrap_route import Route, bootstrap_route, two_steps_line
 from factorstack.deploy.decide.change_sets import (
     ChangeSetRequest,
     change_set_description,
@@ -31,39 +37,95 @@ from factorstack.deploy.decide.service_roles import (
 from factorstack.deploy.decide.stacks import Stack, bootstrap_stack_name
 from factorstack.deploy.execute import execute_and_watch
 from factorstack.deploy.flow import prepare_stack, reviewed_change_set
+from factorstack.deploy.package import content_key, template_url
 from factorstack.deploy.present.review import rich_table
 from factorstack.deploy.revision import current_revision
+from factorstack.errors import DeployError
 
 
 def run_bootstrap(ctx: Context, allow_replace: list[str] | None = None) -> Stack | None:
     """Deploy the bootstrap stack; None when it was already up to date."""
     build = ctx.load()  # verified against its manifest and current with the config
-    body = build.bootstrap_template().read_text(encoding="utf-8")
+    full = build.bootstrap_template().read_bytes()
     aws = ctx.connect(build.target)
     # Before the change set: a fresh account's first ECS create fails without these roles.
     ensure_service_linked_roles(aws, ctx.echo)
     stack_name = bootstrap_stack_name(build.app)
     change_set_type, stack = prepare_stack(aws, stack_name, ctx.timing, ctx.echo)
-    revision = current_revision(ctx.root)
-    request = ChangeSetRequest(
-        stack_name=stack_name,
-        name=change_set_name(f"bootstrap-{build.environment}", revision),
-        change_set_type=change_set_type,
-        stack_exists=stack is not None,
-        template_body=body,
-        description=change_set_description(revision),
-        parameters=[],
-        tags={"app": build.app, "purpose": "factorstack-bootstrap"},
-    )
+    bucket = stack.outputs.get(BUCKET_OUTPUT) if stack else None
+    route = bootstrap_route(stack_name, change_set_type, bucket, len(full))
+    steps = Steps(ctx, aws, build, stack_name, allow_replace or [])
+    if route is Route.INLINE:
+        return steps.deploy(change_set_type, stack, template_body=full.decode("utf-8"))
+    created = None
+    if route is Route.BUCKET_FIRST:
+        ctx.echo(two_steps_line(len(full)))
+        created = steps.create_bucket(stack)
+        bucket = created.outputs.get(BUCKET_OUTPUT)
+    if not bucket:  # pragma: no cover - the route and the bucket-only template promise one
+        raise DeployError(f"bootstrap stack {stack_name} has no {BUCKET_OUTPUT} output")
+    url = steps.upload(bucket, full)
+    return steps.deploy("UPDATE", created or stack, template_url=url) or created
 
-    def show(review: Review, _verdict: guard.Verdict) -> None:
-        ctx.console.print(rich_table(review))
 
-    reviewed = reviewed_change_set(ctx, aws, request, allow_replace or [], show)
-    if reviewed is None:
-        ctx.echo(f"no changes: bootstrap stack {stack_name} is up to date")
-        return None
-    return execute_and_watch(ctx, aws, stack_name, reviewed.change_set.change_set_id)
+@dataclass
+class Steps:
+    """The change sets one bootstrap makes, each reviewed, guarded and executed."""
+
+    ctx: Context
+    aws: Gateway
+    build: Build
+    stack_name: str
+    allow_replace: list[str]
+
+    def deploy(
+        self,
+        change_set_type: str,
+        stack: Stack | None,
+        template_body: str | None = None,
+        template_url: str | None = None,
+        step: str = "bootstrap",
+    ) -> Stack | None:
+        """One change set of the template given inline or by URL; None when nothing changed."""
+        revision = current_revision(self.ctx.root)
+        request = ChangeSetRequest(
+            stack_name=self.stack_name,
+            name=change_set_name(f"{step}-{self.build.environment}", revision),
+            change_set_type=change_set_type,
+            stack_exists=stack is not None,
+            template_body=template_body,
+            template_url=template_url,
+            description=change_set_description(revision),
+            parameters=[],
+            tags={"app": self.build.app, "purpose": "factorstack-bootstrap"},
+        )
+
+        def show(review: Review, _verdict: guard.Verdict) -> None:
+            self.ctx.console.print(rich_table(review))
+
+        reviewed = reviewed_change_set(self.ctx, self.aws, request, self.allow_replace, show)
+        if reviewed is None:
+            self.ctx.echo(f"no changes: bootstrap stack {self.stack_name} is up to date")
+            return None
+        change_set_id = reviewed.change_set.change_set_id
+        return execute_and_watch(self.ctx, self.aws, self.stack_name, change_set_id)
+
+    def create_bucket(self, stack: Stack | None) -> Stack:
+        """Step one of two: create the stack from bootstrap-bucket.json, sent inline."""
+        body = self.build.bootstrap_bucket_template().read_text(encoding="utf-8")
+        created = self.deploy("CREATE", stack, template_body=body, step="bootstrap-bucket")
+        if created is None:  # pragma: no cover - a CREATE change set always holds changes
+            raise DeployError(f"bootstrap stack {self.stack_name}: nothing to create")
+        return created
+
+    def upload(self, bucket: str, data: bytes) -> str:
+        """bootstrap.json into the bucket under its content key (once); its TemplateURL."""
+        key = content_key(data)
+        uploaded = self.aws.upload_once(bucket, key, data)
+        self.ctx.echo(
+            f"bootstrap.json {'uploaded to' if uploaded else 'already in'} s3://{bucket}/{key}"
+        )
+        return template_url(bucket, self.aws.region, key)
 
 
 def ensure_role(aws: Gateway, role: ServiceRole) -> Outcome:

@@ -44,7 +44,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from factorstack.deploy.plan import run_plan
 
     run_plan(
-        _context(args), args.allow_replace, args.image_tag, newest_nat_image=args.newest_nat_image
+        _context(args),
+        args.allow_replace,
+        args.image_tag,
+        newest_nat_image=args.newest_nat_image,
+        promotes_from=args.promotes_from,
     )
     return EXIT_OK
 
@@ -61,8 +65,8 @@ def cmd_execute(args: argparse.Namespace) -> int:
     from factorstack.deploy.plan import run_plan
 
     ctx = _context(args)
-    newest = args.newest_nat_image
-    if run_plan(ctx, args.allow_replace, args.image_tag, True, newest).changed:
+    newest, before = args.newest_nat_image, args.promotes_from
+    if run_plan(ctx, args.allow_replace, args.image_tag, True, newest, before).changed:
         run_apply(ctx)
     return EXIT_OK
 
@@ -101,6 +105,27 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from factorstack.deploy.cost import run_cost
 
     run_cost(_context(args), as_json_output=args.json, offline=args.offline)
+    return EXIT_OK
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    import json
+
+    from factorstack.build.parity import compare_builds
+    from factorstack.config import require_environment
+    from factorstack.deploy.present.parity import as_json, report_lines
+    from factorstack.errors import UsageError
+
+    root = Path(getattr(args, "root", "."))
+    if args.environment == args.other:
+        raise UsageError(f"factorstack parity: name two environments, not {args.other} twice")
+    for environment in (args.environment, args.other):
+        require_environment(root, environment)
+    parity = compare_builds(root, args.environment, args.other)
+    if args.json:
+        print(json.dumps(as_json(parity), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print("\n".join(report_lines(parity)))
     return EXIT_OK
 
 
@@ -178,6 +203,12 @@ def _image_tag(parser: argparse.ArgumentParser) -> None:
         help="move the NAT instances to the newest Amazon Linux image (replaces them; "
         "default: keep the image they were created with)",
     )
+    parser.add_argument(
+        "--promotes-from",
+        metavar="OTHER",
+        help="show parity with build/OTHER in the review (default: the environment file's "
+        "promotes_from)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -215,6 +246,7 @@ def register(subparsers: Any) -> None:
 
     _register_day_two(subparsers)
     _register_cost(subparsers)
+    _register_parity(subparsers)
 
     local_help = "run a local AWS endpoint (moto) on 127.0.0.1 and print the variables to export"
     local = subparsers.add_parser(
@@ -334,3 +366,19 @@ def _register_cost(subparsers: Any) -> None:
         help="use the shipped price table; do not ask the AWS Price List",
     )
     cost.set_defaults(func=cmd_cost)
+
+
+def _register_parity(subparsers: Any) -> None:
+    """parity: what differs between two built environments (README, "Parity")."""
+    parity_help = "compare two built environments: template hashes and the values that differ"
+    parity = subparsers.add_parser(
+        "parity",
+        help=parity_help,
+        description=f"{parity_help}, from build/ENV and build/OTHER only (no AWS); values "
+        "that differ only by the environment's name, account or region are counted, not listed",
+        epilog=EXIT_CODES_HELP,
+    )
+    _env(parity)
+    parity.add_argument("other", metavar="OTHER", help="the environment to compare ENV with")
+    parity.add_argument("--json", action="store_true", help="JSON with stable keys, for scripts")
+    parity.set_defaults(func=cmd_parity)

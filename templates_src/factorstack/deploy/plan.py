@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
+from factorstack.build.parity import compare_builds
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context
 from factorstack.deploy.cost import DeployedTree, PlanCost
@@ -39,6 +40,7 @@ from factorstack.deploy.flow import Reviewed, prepare_stack, reviewed_change_set
 from factorstack.deploy.package import Packaged, package, read_template, url_suffix
 from factorstack.deploy.preflight import account_preflight
 from factorstack.deploy.present.cost import delta_json, delta_lines
+from factorstack.deploy.present.parity import ParitySection, missing_section, plan_section
 from factorstack.deploy.present.plan_files import (
     RECORDED,
     REFUSED,
@@ -70,12 +72,15 @@ def run_plan(
     image_tag: str | None = None,
     applying: bool = False,
     newest_nat_image: bool = False,
+    promotes_from: str | None = None,
 ) -> PlanOutcome:
     """Plan one environment; see the module docstring. `applying`: `execute` applies the plan
     right after, so no "apply it with --apply" hint. `newest_nat_image`: re-read the pinned
-    image ids from AWS's public parameters (decide/parameters.py) instead of keeping them."""
+    image ids from AWS's public parameters (decide/parameters.py) instead of keeping them.
+    `promotes_from`: the environment to show parity with (default: the build's own)."""
     build = ctx.load()
     start_plan(build.folder, build.templates)  # the older plan and its review are superseded
+    parity = predecessor_parity(ctx, build, promotes_from)
     aws = ctx.connect(build.target)
     bucket = artifacts_bucket(aws, build.app, build.environment)
     release = read_release(ctx.root, build.environment, list(build.processes))
@@ -101,7 +106,7 @@ def run_plan(
             aws,
             request,
             allow_replace,
-            show=partial(show_review, ctx, build, follow_up_lines(follow_up), cost),
+            show=partial(show_review, ctx, build, follow_up_lines(follow_up), cost, parity),
             findings=partial(guard_findings, aws, build, packaged, deployed=updating, tree=tree),
         )
     except GuardRefusal:
@@ -109,7 +114,12 @@ def run_plan(
         raise
     if reviewed is None:
         line = f"no changes: {build.stack_name} already matches build/{build.environment}"
-        write_changeset_md(build.folder, no_changes_markdown(build.stack_name, line))
+        no_changes = no_changes_markdown(build.stack_name, line)
+        if parity is not None:
+            no_changes += "\n".join(parity.markdown_lines()) + "\n"
+            for parity_line in parity.terminal_lines():
+                ctx.echo(parity_line)
+        write_changeset_md(build.folder, no_changes)
         write_note(build.folder, UNCHANGED, build.templates)
         ctx.echo(line)
         return PlanOutcome(changed=False)
@@ -117,6 +127,7 @@ def run_plan(
     after = aws.describe_stack(build.stack_name)
     record = plan_record(build, request, reviewed, after, revision, follow_up)
     record.cost = delta_json(cost.delta())
+    record.parity = parity.as_json() if parity is not None else None
     plan_path = write_plan(build.folder, record)
     write_note(build.folder, RECORDED, build.templates)
     if applying:
@@ -124,6 +135,22 @@ def run_plan(
     else:
         ctx.echo(f"wrote {plan_path}; apply it with `./deploy.sh {build.environment} --apply`")
     return PlanOutcome(changed=True, record=record, review=reviewed.review)
+
+
+def predecessor_parity(
+    ctx: Context, build: Build, promotes_from: str | None
+) -> ParitySection | None:
+    """What differs from the environment this one promotes from (--promotes-from, else the
+    environment file's `promotes_from`), read from both builds; None when neither names one.
+    A predecessor that was never built (or not rebuilt) is a note in the review, not a failure."""
+    predecessor = promotes_from or build.promotes_from
+    if predecessor is None or predecessor == build.environment:
+        return None
+    try:
+        parity = compare_builds(ctx.root, predecessor, build.environment)
+    except NotReady as error:
+        return missing_section(predecessor, build.environment, error.lines[0])
+    return plan_section(parity)
 
 
 def artifacts_bucket(aws: Gateway, app: str, environment: str) -> str:
@@ -192,11 +219,13 @@ def show_review(
     build: Build,
     follow_up: list[str],
     cost: PlanCost,
+    parity: ParitySection | None,
     review: Review,
     verdict: guard.Verdict,
 ) -> None:
-    """Print the review and write changeset.md, with the guard's findings, the follow-up and
-    the monthly cost delta (nothing when the change moves no cost)."""
+    """Print the review and write changeset.md, with the guard's findings, the follow-up,
+    the monthly cost delta (nothing when the change moves no cost) and the parity with the
+    environment this one promotes from (when it names one)."""
     cost_lines = delta_lines(cost.delta())
     guard_lines = [f"- data-loss guard: {f.line()}" for f in verdict.findings]
     guard_lines += [f"- {line}" for line in follow_up]
@@ -209,6 +238,10 @@ def show_review(
     for line in cost_lines:
         ctx.echo(f"cost: {line}")
     guard_lines += [f"- cost: {line}" for line in cost_lines]
+    if parity is not None:
+        for line in parity.terminal_lines():
+            ctx.echo(line)
+        guard_lines += parity.markdown_lines()
     md_path = write_changeset_md(build.folder, markdown(review, guard_lines))
     ctx.echo(f"wrote {md_path}")
 

@@ -1,7 +1,10 @@
 """The bootstrap stack: one per app, account and region, created before the first deploy.
 
 It holds what every environment's deploy needs to exist already: the artifacts bucket the
-packaged templates are uploaded to, and one ECR repository per process type.
+packaged templates are uploaded to, and one ECR repository per process type. An app with many
+process types outgrows the 51,200 bytes CloudFormation takes inline; its first bootstrap then
+creates the stack from `create_bucket_template` (the same bucket resources, nothing else) and
+updates it to the full template read from that bucket.
 """
 
 from __future__ import annotations
@@ -161,13 +164,33 @@ def add_repository(template: Template, app: str, process: str, keep: int) -> Rep
     return repository
 
 
+def add_bucket_and_output(template: Template, app: str) -> Bucket:
+    """The artifacts bucket, its policy and the output naming it: the same resources in the full
+    template and the bucket-only one, so going from one to the other never touches the bucket."""
+    bucket = add_artifacts_bucket(template, app)
+    add_tls_only_policy(template, bucket)
+    template.add_output(
+        Output(BUCKET_OUTPUT, Description="Bucket for packaged templates", Value=Ref(bucket))
+    )
+    return bucket
+
+
+def create_bucket_template(app: str) -> Template:
+    """The first step of a first bootstrap whose full template is too large to send inline: the
+    bucket alone, small enough for TemplateBody; the full template then comes from the bucket."""
+    template = Template(
+        Description=f"factorstack bootstrap for {app}: artifacts bucket (first step; ECR follows)"
+    )
+    add_bucket_and_output(template, app)
+    return template
+
+
 def create_template(
     app: str, processes: list[str] | tuple[str, ...], keep_images: int = KEEP_IMAGES
 ) -> Template:
     """The bootstrap template: bucket, its TLS-only policy, one repository per process."""
     template = Template(Description=f"factorstack bootstrap for {app}: artifacts bucket and ECR")
-    bucket = add_artifacts_bucket(template, app)
-    add_tls_only_policy(template, bucket)
+    add_bucket_and_output(template, app)
     for process in processes:
         repository = add_repository(template, app, process, keep_images)
         template.add_output(
@@ -177,7 +200,4 @@ def create_template(
                 Value=GetAtt(repository, "RepositoryUri"),
             )
         )
-    template.add_output(
-        Output(BUCKET_OUTPUT, Description="Bucket for packaged templates", Value=Ref(bucket))
-    )
     return template

@@ -60,6 +60,9 @@ class PlanRecord:
     # The monthly cost before and after (present/cost.py's delta_json); None when the change
     # moves no cost.
     cost: dict[str, Any] | None = None
+    # The parity with the environment this one promotes from (present/parity.py's
+    # ParitySection.as_json); None when it names none.
+    parity: dict[str, Any] | None = None
     commit: str | None = None
     created: str = ""
     version: int = PLAN_VERSION
