@@ -24,15 +24,21 @@ from troposphere import elasticloadbalancingv2 as elb
 from troposphere.logs import LogGroup
 
 from factorstack.model import AppModel, Process
-from factorstack.stacks.common import match_nothing_egress, retain, unique_name
+from factorstack.stacks.common import (
+    ANYWHERE,
+    HTTPS_PORT,
+    https_out_to_anywhere,
+    match_nothing_egress,
+    retain,
+    unique_name,
+)
 from factorstack.stacks.edge import access_log_attributes, add_access_log_bucket, add_web_acl
 from factorstack.stacks.network import NetworkOutputs
 from factorstack.stacks.policy import justify_load_balancer, justify_log_group
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-HTTP_PORT, HTTPS_PORT = 80, 443
-ANYWHERE = "0.0.0.0/0"
+HTTP_PORT = 80
 HEALTH_CHECK_INTERVAL_SECONDS = 15
 DEREGISTRATION_DELAY_SECONDS = "30"
 FARGATE, FARGATE_SPOT = "FARGATE", "FARGATE_SPOT"
@@ -227,15 +233,7 @@ def build_cluster(
             # its S3 layers, logs, secrets, the app's third parties). The data stack adds the
             # database and cache ports to their groups (ServiceEgressTo...). DNS to the VPC
             # resolver is never filtered by security groups.
-            SecurityGroupEgress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="tcp",
-                    FromPort=HTTPS_PORT,
-                    ToPort=HTTPS_PORT,
-                    CidrIp=ANYWHERE,
-                    Description="HTTPS to AWS APIs, ECR and third parties",
-                )
-            ],
+            SecurityGroupEgress=[https_out_to_anywhere("HTTPS to AWS APIs, ECR and third parties")],
         )
     )
     cluster_name = child.give("ClusterName", Ref(cluster), "ECS cluster name.")

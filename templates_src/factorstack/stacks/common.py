@@ -69,6 +69,22 @@ def unique_name(prefix: str) -> Sub:
 CREATE_FIRST_WITH = "FactorstackCreateFirstWith"
 
 
+HTTPS_PORT = 443
+ANYWHERE = "0.0.0.0/0"
+
+
+def https_out_to_anywhere(description: str) -> ec2.SecurityGroupRule:
+    """The one way out a group gets when it needs the internet or AWS APIs: HTTPS. Inline egress
+    replaces the default allow-all, so nothing else leaves."""
+    return ec2.SecurityGroupRule(
+        IpProtocol="tcp",
+        FromPort=HTTPS_PORT,
+        ToPort=HTTPS_PORT,
+        CidrIp=ANYWHERE,
+        Description=description,
+    )
+
+
 def match_nothing_egress(description: str) -> ec2.SecurityGroupRule:
     """An inline egress rule that matches no traffic (ICMP type 252, code 86, to
     255.255.255.255). Any inline egress replaces a group's default allow-all, so a group with

@@ -12,11 +12,10 @@ from troposphere import Ref, Split, Sub, ec2
 
 from factorstack.model import AppModel
 from factorstack.stacks.cluster import ClusterOutputs
-from factorstack.stacks.common import match_nothing_egress
+from factorstack.stacks.common import HTTPS_PORT, match_nothing_egress
 from factorstack.stacks.network import NetworkOutputs
 from factorstack.stacks.wiring import Built, ChildStack
 
-HTTPS_PORT = 443
 # Logical id stem → the service's name after com.amazonaws.REGION.
 INTERFACE_ENDPOINTS = {
     "EcrApi": "ecr.api",  # image manifests and auth tokens

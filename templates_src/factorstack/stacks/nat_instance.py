@@ -24,7 +24,7 @@ from troposphere import Base64, Parameter, Ref, Sub, Tags, Template, ec2
 from troposphere.policies import CreationPolicy, ResourceSignal
 
 from factorstack.model import AppModel
-from factorstack.stacks.common import justify
+from factorstack.stacks.common import HTTPS_PORT, https_out_to_anywhere, justify
 from factorstack.stacks.policy import justify_nat_instance
 from factorstack.stacks.wiring import ChildStack, Handle
 
@@ -41,8 +41,6 @@ CFN_SIGNAL = "/opt/aws/bin/cfn-signal"  # from the aws-cfn-bootstrap package
 BOOT_PACKAGES = "nftables aws-cfn-bootstrap"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 ROOT_VOLUME_GB = 8  # the image's own root size: a smaller volume is refused at launch
-HTTPS_PORT = 443
-ANYWHERE = "0.0.0.0/0"
 NFT_RULES_FILE = "/etc/factorstack-nat.nft"
 UNIT = "factorstack-nat.service"
 
@@ -174,15 +172,7 @@ def add_security_group(template: Template, model: AppModel, vpc: ec2.VPC) -> ec2
                 )
                 for index, cidr in enumerate(private)
             ],
-            SecurityGroupEgress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="tcp",
-                    FromPort=HTTPS_PORT,
-                    ToPort=HTTPS_PORT,
-                    CidrIp=ANYWHERE,
-                    Description="HTTPS to the internet",
-                )
-            ],
+            SecurityGroupEgress=[https_out_to_anywhere("HTTPS to the internet")],
         )
     )
 

@@ -216,14 +216,18 @@ def task_roles(
             ],
         )
     )
-    task_role = template.add_resource(
+    return execution_role, no_iam_task_role(template, stem)
+
+
+def no_iam_task_role(template: Template, stem: str) -> iam.Role:
+    """The app's own role in a task: it may not touch IAM, and holds nothing else."""
+    return template.add_resource(
         iam.Role(
             f"{stem}TaskRole",
             AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
             Policies=[iam.Policy(PolicyName="no-iam", PolicyDocument=policies.task_policy())],
         )
     )
-    return execution_role, task_role
 
 
 def _secret_arns(process: Process, inputs: TaskInputs) -> list[object]:

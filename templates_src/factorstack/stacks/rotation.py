@@ -43,7 +43,7 @@ from factorstack.stacks.policy import (
     justify_rotator,
     justify_service_permission,
 )
-from factorstack.stacks.process import ProcessSources, task_definition_with
+from factorstack.stacks.process import ProcessSources, no_iam_task_role, task_definition_with
 from factorstack.stacks.release_phase import (
     LAMBDA_MEMORY_MB,
     POLICY_VERSION,
@@ -312,14 +312,7 @@ def _task_roles(
             ],
         )
     )
-    task_role = template.add_resource(
-        iam.Role(
-            f"{STEM}TaskRole",
-            AssumeRolePolicyDocument=policies.assume_role_by_ecs_tasks(),
-            Policies=[iam.Policy(PolicyName="no-iam", PolicyDocument=policies.task_policy())],
-        )
-    )
-    return execution_role, task_role
+    return execution_role, no_iam_task_role(template, STEM)
 
 
 def _task_log_streams(log_group: Parameter) -> object:
