@@ -67,10 +67,11 @@ $(GUARD_STAMP): tools/policy/cfnguard-constraints.txt tools/policy/unpack_guard.
 
 policy-tools: $(CHECKOV_STAMP) $(GUARD_STAMP)
 
-# checkov and the Guard rules over every template of build/ (`make templates` writes it); fails
-# on any finding its resource does not justify (README's "Policy gate").
-policy: policy-tools
-	$(PYTHON) -m tools.policy
+# checkov and the Guard rules over every template of build/ (`make templates` writes it), each
+# child read as its environment runs it (factorstack's resolver, hence the project's venv);
+# fails on any finding its resource does not justify (README's "Policy gate").
+policy: policy-tools $(BASE_STAMP)
+	$(BIN)/python -m tools.policy
 
 bench: $(BASE_STAMP)
 	$(BIN)/python bench/bench_build.py

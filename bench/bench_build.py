@@ -123,8 +123,13 @@ def measure(times: int, one: Callable[[], Measured]) -> Runs:
 
 
 def distinct_templates(build: Path) -> tuple[int, int]:
-    """Template files in build/ENV/ and how many distinct texts among them."""
-    texts = [p.read_bytes() for p in build.glob("*/*.json") if p.name != "manifest.json"]
+    """Template files in build/ENV/ (not the shared store they link to) and how many distinct
+    texts among them."""
+    texts = [
+        p.read_bytes()
+        for p in build.glob("*/*.json")
+        if p.name != "manifest.json" and not p.parent.name.startswith(".")
+    ]
     return len(texts), len({hashlib.sha256(text).hexdigest() for text in texts})
 
 

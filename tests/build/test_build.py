@@ -93,12 +93,13 @@ def test_a_change_relints_only_the_changed_templates_and_root(sample_root, lint)
     )
     report = build(sample_root)
     linted = lint.calls[-1]
-    assert sorted(p.name for p in linted) == ["process-worker.json", "root.json"]
+    # A size is a value the root passes: the shared process template did not change.
+    assert sorted(p.name for p in linted) == ["root.json"]
     assert {p.parent.name for p in linted} == {"prod"}
     assert [e.name for e in report.environments if e.changed] == ["prod"]
-    worker = json.loads((sample_root / "build/prod/process-worker.json").read_text())
-    task = worker["Resources"]["WorkerTaskDefinition"]["Properties"]
-    assert (task["Cpu"], task["Memory"]) == ("2048", "4096")
+    root = json.loads((sample_root / "build/prod/root.json").read_text())
+    passed = root["Resources"]["WorkerStack"]["Properties"]["Parameters"]
+    assert (passed["Cpu"], passed["Memory"]) == ("2048", "4096")
 
 
 def test_a_comment_in_the_config_only_refreshes_the_manifest_hash(sample_root, lint):

@@ -12,7 +12,12 @@ from factorstack.lint import lint_templates
 
 
 def _templates(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "build").glob("*/*.json") if p.name != "manifest.json")
+    """build/ENV/*.json of every environment (not the shared store they link to)."""
+    return sorted(
+        p
+        for p in (root / "build").glob("*/*.json")
+        if p.name != "manifest.json" and not p.parent.name.startswith(".")
+    )
 
 
 def test_sample_app_is_lint_clean_in_every_environment(sample_root: Path):

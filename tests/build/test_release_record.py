@@ -9,6 +9,7 @@ import pytest
 
 from factorstack import build as build_module
 from factorstack.build import build
+from factorstack.build.resolve import resolve_set
 from factorstack.cli import main
 from factorstack.config import config_sha256
 from factorstack.release_record import Release, ReleasedImage, write_release
@@ -38,7 +39,9 @@ def _release(processes=DIGESTS) -> Release:
 
 
 def _image(root: Path, process: str) -> str:
-    template = json.loads((root / f"build/dev/process-{process}.json").read_text())
+    """The image as dev's root resolves the shared template (the digest is a setting)."""
+    built = {p.name: json.loads(p.read_text()) for p in (root / "build/dev").glob("*.json")}
+    template = resolve_set(built)[f"process-{process}.json"]
     task = template["Resources"][f"{process.capitalize()}TaskDefinition"]["Properties"]
     return task["ContainerDefinitions"][0]["Image"]["Fn::Sub"]
 

@@ -52,7 +52,11 @@ def test_json_has_stable_keys(built: Path, capsys: pytest.CaptureFixture[str]) -
         "assumptions",
     }
     assert data["environment"] == "dev" and data["currency"] == "USD"
-    assert data["prices"] == {"source": "shipped price table (--offline)", "date": "2026-11-26"}
+    assert data["prices"] == {
+        "source": "shipped price table (--offline)",
+        "date": "2026-11-26",
+        "spot": {"source": "https://aws.amazon.com/fargate/pricing/", "date": "2026-09-28"},
+    }
     web = next(r for r in data["resources"] if r["resource"] == "web")
     assert web["kind"] == "Fargate service" and web["tasks"] == [1, 2]
     assert web["monthly_usd"] == 7.21 and web["monthly_max_usd"] == 14.42  # ARM64 in dev

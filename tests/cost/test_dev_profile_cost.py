@@ -69,17 +69,18 @@ def test_graviton_tasks_cost_a_fifth_less(before_after: tuple[Estimate, Estimate
     assert round(changes["web"].monthly_max, 2) == -3.60  # at its 2 tasks
 
 
-def test_spot_is_named_and_priced_at_its_upper_bound(tmp_path: Path) -> None:
-    """Spot's price moves, so the table prices it at the on-demand rate, and says so."""
+def test_spot_is_named_and_priced_at_its_own_rate(tmp_path: Path) -> None:
+    """A Spot worker (staging, X86_64) is priced at eu-west-1's shipped Spot rates, not at the
+    on-demand rate: about 70% less."""
     root = copy_sample(tmp_path)
     edit_yaml(
         root / "environments/staging.yaml",
         lambda d: d["processes"]["worker"].update(spot=True),
     )
-    lines = {line.usage.item for line in estimate(root, "staging").by_resource()["worker"]}
-    assert lines == {
-        "vCPU-hours (X86_64, Spot, priced at on-demand: an upper bound)",
-        "GB-hours (X86_64, Spot, priced at on-demand: an upper bound)",
+    lines = estimate(root, "staging").by_resource()["worker"]
+    assert {(line.item, line.rate, line.bound) for line in lines} == {
+        ("vCPU-hours (X86_64, Spot)", 0.01224056, False),
+        ("GB-hours (X86_64, Spot)", 0.0013441, False),
     }
 
 

@@ -122,9 +122,9 @@ def test_arm_and_spot_lines_follow_the_task_definition_and_strategy(
     assert lines_of(estimate, "worker") == {
         "vCPU-hours (ARM64)": (round(vcpu, 2), round(vcpu, 2)),  # the base task, always 1
         "GB-hours (ARM64)": (1.30, 1.30),
-        # the second task (at 2) is Spot, priced at the on-demand rate as its upper bound
-        "vCPU-hours (ARM64, Spot, priced at on-demand: an upper bound)": (0.0, round(vcpu, 2)),
-        "GB-hours (ARM64, Spot, priced at on-demand: an upper bound)": (0.0, 1.30),
+        # the second task (at 2) is Spot, at eu-west-1's ARM64 Spot rates (2026-09-28)
+        "vCPU-hours (ARM64, Spot)": (0.0, 1.79),  # 0.25 x 730 x 0.00979124
+        "GB-hours (ARM64, Spot)": (0.0, 0.39),  # 0.5 x 730 x 0.00107649
     }
 
 

@@ -85,7 +85,10 @@ def test_a_new_vpc_range_is_refused_naming_database_and_cache(
         f"{DATA}: Database (AWS::RDS::DBInstance)",
         f"{DATA}: Cache (AWS::ElastiCache::ReplicationGroup)",
     }
-    root_cause = "NetworkStack/Vpc is replaced (create-only CidrBlock changed)"
+    root_cause = (
+        "NetworkStack/Vpc is replaced (create-only CidrBlock changes) "
+        "because parameter NetworkStack/VpcCidr gets a new value"
+    )
     assert found[f"{DATA}: Database (AWS::RDS::DBInstance)"] == (
         "moves: VPCSecurityGroups changes because DatabaseSecurityGroup is replaced "
         f"(create-only VpcId changes) because parameter VpcId changes because {root_cause}"

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from factorstack.build import build
+from factorstack.build.resolve import resolve_set
 from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
@@ -25,6 +26,7 @@ from tests.support.sample import copy_sample, edit_yaml
 pytestmark = pytest.mark.usefixtures("lint_assumed_clean")
 
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+BUILT = ("root.json", "process-web.json")
 PROCESSES = {
     "web": "docker/apache",
     "worker": "docker/queue_worker",
@@ -138,7 +140,8 @@ def test_release_builds_pushes_and_records_each_digest(repo: Path, docker: Path)
 def test_released_digests_reach_the_task_definitions_and_pass_the_preflight(repo, docker):
     release = run_release(dev_context(repo), "v1")
     build(repo, ["dev"])
-    web = json.loads((repo / "build/dev/process-web.json").read_text())
+    files = {name: json.loads((repo / "build/dev" / name).read_text()) for name in BUILT}
+    web = resolve_set(files)["process-web.json"]  # as dev runs it: the digest root.json passes
     image = web["Resources"]["WebTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"]
     assert image["Fn::Sub"].endswith(f"/example/web@{release.digests()['web']}")
     outcome = run_plan(dev_context(repo), [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from factorstack.build.resolve import resolve_set
 from factorstack.config import load_model
 from factorstack.model import AppModel
 from factorstack.stacks.root import build_stack_set
@@ -14,9 +15,16 @@ def model_of(root: Path, env: str) -> AppModel:
     return load_model(root, env).model
 
 
-def templates_of(root: Path, env: str) -> dict[str, dict[str, Any]]:
-    """Every template of one environment, keyed by file name, as CloudFormation would read it."""
+def raw_templates_of(root: Path, env: str) -> dict[str, dict[str, Any]]:
+    """Every template of one environment as written to build/: children shared by all
+    environments, with the environment's values in root.json's nested-stack parameters."""
     return {name: t.to_dict() for name, t in build_stack_set(model_of(root, env)).items()}
+
+
+def templates_of(root: Path, env: str) -> dict[str, dict[str, Any]]:
+    """Every template of one environment as CloudFormation would read it for that
+    environment: each child with the literal values its root passes filled in."""
+    return resolve_set(raw_templates_of(root, env))
 
 
 def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -3,13 +3,14 @@ ACL and the interface endpoints: present or absent per environment, wired and or
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from factorstack.stacks.alerts import subscription_id
 from tests.support.sample import edit_yaml
-from tests.support.templates import resources_of_type, templates_of
+from tests.support.templates import raw_templates_of, resources_of_type, templates_of
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_ENVS = ["dev", "staging", "prod"]
@@ -166,6 +167,54 @@ def test_subscriptions_come_from_the_environment_file(built, sample_root: Path):
     assert set(first) == set(again) == {subscription_id(e) for e in emails}
 
 
+@pytest.mark.parametrize(
+    ("env", "emails"),
+    [("dev", []), ("staging", ["ops@example.com"]), ("prod", ["ops@example.com"])],
+)
+def test_subscriptions_stay_in_the_alerts_template_where_the_deployed_ones_live(env, emails):
+    """Moving a subscription to another stack would unsubscribe its address (SNS hands the new
+    resource the existing subscription; deleting the old resource ends it), so they stay put
+    and alerts.json is shared by the environments that mail the same addresses."""
+    raw = raw_templates_of(REPO, env)
+    assert resources_of_type(raw["root.json"], "AWS::SNS::Subscription") == {}
+    subscriptions = resources_of_type(raw["alerts.json"], "AWS::SNS::Subscription")
+    assert set(subscriptions) == {subscription_id(e) for e in emails}
+
+
+def test_the_alerts_template_reads_the_environment_from_root_parameters():
+    raw = {env: raw_templates_of(REPO, env) for env in ALL_ENVS}
+    alerts = raw["prod"]["alerts.json"]
+    assert _props(alerts, "AlarmTopic")["DisplayName"] == {
+        "Fn::Sub": "example ${EnvironmentName} alarms"
+    }
+    storage = _props(alerts, "DatabaseStorageAlarm")
+    assert storage["Threshold"] == {"Ref": "DatabaseStorageAlarmBytes"}
+    assert alerts["Parameters"]["DatabaseStorageAlarmBytes"]["Type"] == "Number"
+    for env in ALL_ENVS:
+        passed = _props(raw[env]["root.json"], "AlertsStack")["Parameters"]
+        assert passed["EnvironmentName"] == env
+        assert passed["DatabaseStorageAlarmBytes"] == str(int(20 * 1024**3 * 0.10))
+        resolved = templates_of(REPO, env)["alerts.json"]
+        assert _props(resolved, "AlarmTopic")["DisplayName"] == f"example {env} alarms"
+
+
+def test_the_storage_alarm_follows_the_environments_allocated_storage(sample_root: Path):
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda d: d["database"].update(allocated_storage_gb=100, max_allocated_storage_gb=200),
+    )
+    edit_yaml(  # the addresses staging mails: then the templates may be the same
+        sample_root / "environments/dev.yaml",
+        lambda d: d.update(notify={"emails": ["ops@example.com"]}),
+    )
+    dev = templates_of(sample_root, "dev")
+    assert _props(dev["alerts.json"], "DatabaseStorageAlarm")["Threshold"] == 10 * 1024**3
+    # only root.json carries the value: the alerts text is what staging runs (same addresses)
+    assert json.dumps(raw_templates_of(sample_root, "dev")["alerts.json"], sort_keys=True) == (
+        json.dumps(raw_templates_of(sample_root, "staging")["alerts.json"], sort_keys=True)
+    )
+
+
 @pytest.mark.parametrize("env", ALL_ENVS)
 def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(built, env):
     root = built[env]["root.json"]
@@ -287,6 +336,26 @@ def test_interface_endpoints_only_where_the_environment_asks(built):
         assert props["PrivateDnsEnabled"] is True
         assert props["SubnetIds"] == {"Fn::Split": [",", {"Ref": "PrivateSubnetIds"}]}
         assert props["SecurityGroupIds"] == [{"Ref": "EndpointSecurityGroup"}]
+
+
+def test_the_endpoints_template_holds_no_environment_value(built, sample_root: Path):
+    prod = raw_templates_of(REPO, "prod")
+    raw = prod["endpoints.json"]
+    assert _props(raw, "EndpointSecurityGroup")["GroupDescription"] == {
+        "Fn::Sub": "example ${EnvironmentName} interface endpoints"
+    }
+    passed = _props(prod["root.json"], "EndpointsStack")["Parameters"]
+    assert passed["EnvironmentName"] == "prod"
+    # resolved, the description is what it always was (a changed one replaces the group)
+    group = _props(built["prod"]["endpoints.json"], "EndpointSecurityGroup")
+    assert group["GroupDescription"] == "example prod interface endpoints"
+    # asked for in dev too, dev runs the very text prod runs
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda d: d["network"].update(interface_endpoints=True),
+    )
+    dev = raw_templates_of(sample_root, "dev")["endpoints.json"]
+    assert json.dumps(dev, sort_keys=True) == json.dumps(raw, sort_keys=True)
 
 
 def test_only_the_tasks_reach_the_endpoints_on_443(built):

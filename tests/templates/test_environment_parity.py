@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from tests.support.sample import edit_yaml
-from tests.support.templates import templates_of
+from tests.support.templates import raw_templates_of, templates_of
 
 POLICY_METADATA = re.compile(r"/Metadata/(checkov|guard)(/|$)")
+# Where root.json hands each child its environment's values (nested-stack parameters).
+PASSED_VALUES = re.compile(r"^root\.json/Resources/\w+/Properties/Parameters/")
 
 
 def differences(left: Any, right: Any, path: str = "") -> set[str]:
@@ -37,21 +39,20 @@ def _changed_paths(root: Path, change) -> set[str]:
     after = templates_of(root, "dev")
     assert set(before) == set(after)
     changed = {f"{name}{p}" for name in before for p in differences(before[name], after[name])}
-    # The policy justifications follow the values on purpose (test_policy_justifications.py).
-    return {p for p in changed if not POLICY_METADATA.search(p)}
+    # The policy justifications follow the values on purpose (test_policy_justifications.py);
+    # root.json passes the new value (test_a_value_change_rewrites_only_the_root).
+    return {p for p in changed if not POLICY_METADATA.search(p) and not PASSED_VALUES.search(p)}
 
 
 def test_an_environment_with_the_same_values_gets_the_same_templates(sample_root: Path):
     shutil.copy(sample_root / "environments/dev.yaml", sample_root / "environments/qa.yaml")
-    dev = json.dumps(templates_of(sample_root, "dev"), sort_keys=True)
-    qa = json.dumps(templates_of(sample_root, "qa"), sort_keys=True)
-    assert (
-        qa.replace("/example/qa/", "/example/dev/")
-        .replace("example-qa", "example-dev")
-        .replace("example qa:", "example dev:")
-        .replace("example qa ", "example dev ")
-        == dev
-    )
+    dev, qa = raw_templates_of(sample_root, "dev"), raw_templates_of(sample_root, "qa")
+    assert {name: qa[name] for name in qa if name != "root.json"} == {
+        name: dev[name] for name in dev if name != "root.json"
+    }  # every child the same text; the root differs only by the environment's name
+    assert json.dumps(qa["root.json"], sort_keys=True).replace(
+        '"EnvironmentName": "qa"', '"EnvironmentName": "dev"'
+    ).replace("example qa:", "example dev:") == json.dumps(dev["root.json"], sort_keys=True)
 
 
 @pytest.mark.parametrize(
@@ -117,3 +118,14 @@ def test_a_certificate_changes_only_the_edge(sample_root: Path):
         ),
     )
     assert {p.split("/")[0] for p in changed} == {"cluster.json"}
+
+
+def test_a_value_change_rewrites_only_the_root(sample_root: Path):
+    """The children are the same text whatever the environment file says; the new value
+    travels in root.json, as the parameter of the child that uses it."""
+    before = raw_templates_of(sample_root, "dev")
+    edit_yaml(sample_root / "environments/dev.yaml", lambda d: d["database"].update(multi_az=True))
+    after = raw_templates_of(sample_root, "dev")
+    assert [name for name in before if before[name] != after[name]] == ["root.json"]
+    passed = after["root.json"]["Resources"]["DataStack"]["Properties"]["Parameters"]
+    assert passed["DatabaseMultiAZ"] == "true"

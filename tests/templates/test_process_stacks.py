@@ -124,7 +124,10 @@ def test_task_definition_is_fargate_sized_by_the_environment():
     task = _one(prod["process-web.json"], "AWS::ECS::TaskDefinition")
     assert task["RequiresCompatibilities"] == ["FARGATE"]
     assert task["NetworkMode"] == "awsvpc"
-    assert (task["Cpu"], task["Memory"]) == ("1024", "2048")
+    # Cpu is a String setting, Memory a Number one (it also sizes the container): as passed.
+    assert (task["Cpu"], task["Memory"]) == ("1024", 2048)
+    (container,) = task["ContainerDefinitions"]
+    assert container["Memory"] == 2048
 
 
 def test_container_gets_config_from_parameters_secrets_and_plain_values(dev):
@@ -182,7 +185,8 @@ def test_web_and_worker_scale_on_cpu_and_memory_at_75_percent(env):
     }
     for process, (low, high) in expected_bounds[env].items():
         target = scaling[f"{process}ScalableTarget"]["Properties"]
-        assert (target["MinCapacity"], target["MaxCapacity"]) == (low, high)
+        # Picked from the root's comma-separated MinTasks/MaxTasks: text, as Fn::Select gives.
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (str(low), str(high))
         assert target["ScalableDimension"] == "ecs:service:DesiredCount"
         metrics = {
             scaling[f"{process}{m}Scaling"]["Properties"][

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from factorstack.build.resolve import resolve_set
+
 CHECKOV = "checkov"
 GUARD = "guard"
 BUILD_FILES_THAT_ARE_NOT_TEMPLATES = frozenset({"manifest.json"})
@@ -135,17 +137,30 @@ def without_justifications(template: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
+def environment_views(build: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(environment, file) → the template as that environment deploys it: child templates are
+    shared by every environment, so each is read with the values its root passes (parameters
+    filled in, conditions decided) and the checkers judge what would really run there."""
+    by_environment: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in template_files(build):
+        by_environment.setdefault(path.parent.name, {})[path.name] = json.loads(path.read_text())
+    return {
+        (environment, name): template
+        for environment, templates in sorted(by_environment.items())
+        for name, template in resolve_set(templates).items()
+    }
+
+
 def stage(build: Path, scan: Path) -> Justifications:
-    """Copy every template to scan/ENV/NAME without justifications; return what they held."""
+    """Copy every template, as its environment reads it, to scan/ENV/NAME without
+    justifications; return what they held."""
     accepted: list[Justification] = []
     refused: list[Refusal] = []
-    for path in template_files(build):
-        template = json.loads(path.read_text())
-        environment = path.parent.name
-        found = justifications(environment, path.name, template)
+    for (environment, name), template in environment_views(build).items():
+        found = justifications(environment, name, template)
         accepted.extend(found.accepted)
         refused.extend(found.refused)
-        copy = scan / environment / path.name
+        copy = scan / environment / name
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text(json.dumps(without_justifications(template), indent=1))
     return Justifications(tuple(accepted), tuple(refused))

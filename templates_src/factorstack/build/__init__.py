@@ -5,6 +5,10 @@ Every template deploy sends is rendered and linted here, the app's bootstrap tem
 deploy only ever reads files (through build/manifest.py). An environment whose rendered
 templates hash the same as its manifest (and whose files on disk still match) is neither
 rewritten nor linted again.
+
+Child templates are the same text in every environment (only root.json differs), so each is
+written once, content-addressed, to build/.shared/SHA256.json; build/ENV/NAME.json is a relative
+link to it and the manifest names its hash. Templates no manifest names any more are removed.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from factorstack.stacks.bootstrap import create_template as bootstrap_template
 from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
 REJECTED_DIR = "rejected"
+SHARED_DIR = ".shared"  # content-addressed templates every environment links to
 
 
 def stack_name(loaded: LoadedEnvironment) -> str:
@@ -177,11 +182,42 @@ def _changed_files(env: EnvironmentBuild, folder: Path, linted_by: str | None) -
     return sorted(set(changed))
 
 
-def _write_set(folder: Path, env: EnvironmentBuild) -> None:
+def _store(shared: Path, data: bytes) -> str:
+    """Write data once under its hash (atomically); the file's name."""
+    name = f"{sha256(data)}.json"
+    target = shared / name
+    if not target.is_file() or sha256(target.read_bytes()) != sha256(data):
+        shared.mkdir(exist_ok=True)
+        temporary = shared / f".{name}.{os.getpid()}.tmp"
+        temporary.write_bytes(data)
+        temporary.replace(target)
+    return name
+
+
+def _write_set(folder: Path, env: EnvironmentBuild, shared: Path) -> None:
+    """root.json and the manifest as files; every other template written once to the shared
+    store and linked as ../.shared/SHA.json (the store sits beside build/ENV)."""
     folder.mkdir(parents=True)
     for name, data in env.files.items():
-        (folder / name).write_bytes(data)
+        if name == ROOT_FILE:
+            (folder / name).write_bytes(data)
+        else:
+            (folder / name).symlink_to(Path("..", SHARED_DIR, _store(shared, data)))
     (folder / MANIFEST_FILE).write_bytes(render(env.manifest()))
+
+
+def _prune_shared(out: Path) -> None:
+    """Remove shared templates that no environment's manifest names any more."""
+    shared = out / SHARED_DIR
+    if not shared.is_dir():
+        return
+    named: set[str] = set()
+    for folder in out.iterdir():
+        manifest = _read_manifest(folder) if folder.is_dir() else None
+        named.update(f"{digest}.json" for digest in (manifest or {}).get("templates", {}).values())
+    for path in shared.glob("*.json"):
+        if path.name not in named:
+            path.unlink(missing_ok=True)
 
 
 def _swap_in(staged: Path, target: Path) -> None:
@@ -210,16 +246,17 @@ def _stage(staging: Path, pending: list[EnvironmentBuild]) -> list[Path]:
     to_lint: list[Path] = []
     for env in pending:
         folder = staging / env.name
-        _write_set(folder, env)
+        _write_set(folder, env, staging.parent / SHARED_DIR)
         names = set(env.changed) | {ROOT_FILE}
         to_lint.extend(folder / name for name in sorted(names))
     return to_lint
 
 
 def _keep_rejected(staging: Path, rejected: Path, findings: list[LintFinding]) -> BuildError:
-    """Move the staged templates to build/rejected for a look; return the error naming them."""
+    """Copy the staged templates (links followed) to build/rejected for a look; return the
+    error naming them."""
     shutil.rmtree(rejected, ignore_errors=True)
-    staging.rename(rejected)
+    shutil.copytree(staging, rejected, ignore=shutil.ignore_patterns(SHARED_DIR))
     shown = os.path.relpath(rejected)
     lines = [str(f).replace(str(staging), shown) for f in findings]
     return BuildError(
@@ -245,6 +282,8 @@ def _write_changed(
     none; how many files were linted, and how."""
     out.mkdir(exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    # staging/ENV/NAME links to ../.shared/SHA.json, as build/ENV/NAME will once swapped in
+    (staging / SHARED_DIR).symlink_to(Path("..", SHARED_DIR))
     try:
         to_lint = _stage(staging, pending)
         regions = [e.loaded.model.region for e in pending]
@@ -252,7 +291,9 @@ def _write_changed(
         if linter is not None:
             outcome = _lint(to_lint, regions, linter, lint_jobs)
         if outcome.findings:
-            raise _keep_rejected(staging, out / REJECTED_DIR, outcome.findings)
+            error = _keep_rejected(staging, out / REJECTED_DIR, outcome.findings)
+            _prune_shared(out)  # what only the rejected set used
+            raise error
         for env in pending:
             _swap_in(staging / env.name, out / env.name)
         shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
@@ -280,4 +321,5 @@ def build(
     for env in envs:
         if env not in pending:
             _refresh_manifest(out / env.name, env)
+    _prune_shared(out)
     return BuildReport(envs, linted, outcome.distinct, outcome.linted)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factorstack.build.manifest import Build, load_build, verify_templates
+from factorstack.build.manifest import ROOT_FILE, Build, load_build, verify_templates
 
 IDENTICAL = "identical"  # the same bytes (the manifests' hashes match)
 NAMES_ONLY = "names only"  # differs only by the normalised names
@@ -60,6 +60,9 @@ class Difference:
     right_value: Any = None
 
     def line(self) -> str:
+        stack, marker, name = self.path.partition(".Parameters.")
+        if self.file == ROOT_FILE and marker:  # a value root.json passes a shared child
+            return f"{stack}  {name}  {self.left} → {self.right}"
         return f"{self.file}  {self.path}  {self.left} → {self.right}"
 
 
@@ -187,7 +190,7 @@ def render(value: Any) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
-        text = value
+        text = value or '""'  # an empty setting (no certificate, no domain) stays visible
     else:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= LONGEST_VALUE else text[: LONGEST_VALUE - 1] + "…"

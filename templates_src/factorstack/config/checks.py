@@ -279,7 +279,8 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
             continue
         yield from _size_problems(sizing, f"processes.{name}", env_file)
         yield from _task_count_problems(app.processes[name], name, sizing, env_file)
-        yield from _spot_problems(env, name, sizing, env_file)
+        # `spot` needs no check here: Fargate Spot takes X86_64 and ARM64 Linux tasks on the
+        # platform version the services use (LATEST; ARM64 needs 1.4.0 or later: lint rule E9009).
     if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
         yield (
             env_file,
@@ -318,20 +319,6 @@ def promotion_problems(
         others = [other for other in known if other != name]
         use = f"use {_spoken_list(others)}, or remove the key" if others else "remove the key"
         yield (env_file, "promotes_from", f"no environment {source!r} ({use})")
-
-
-def _spot_problems(
-    env: EnvironmentSpec, name: str, sizing: ProcessSettings, env_file: str
-) -> Iterator[Problem]:
-    """Fargate Spot runs Linux X86_64 tasks only (ECS Developer Guide, Fargate capacity
-    providers): an ARM64 task on FARGATE_SPOT is never placed."""
-    if sizing.spot and env.cpu_architecture != "X86_64":
-        yield (
-            env_file,
-            f"processes.{name}.spot",
-            f"Fargate Spot runs only X86_64 tasks, and this environment's cpu_architecture is "
-            f"{env.cpu_architecture} (remove spot, or use cpu_architecture: X86_64)",
-        )
 
 
 def _size_problems(sizing: ProcessSettings, where: str, env_file: str) -> Iterator[Problem]:

@@ -304,7 +304,7 @@ class ProcessSettings(Strict):
         default=False,
         description="Run on Fargate Spot, for processes that tolerate interruption (two "
         "minutes' notice). A load-balanced process keeps its first task on regular Fargate. "
-        "X86_64 only.",
+        "X86_64 or ARM64.",
     )
 
 

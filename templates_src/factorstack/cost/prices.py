@@ -2,12 +2,16 @@
 
 The shipped table (price_table.json, inside the package) is dated and names its sources; it is
 what an estimate uses offline. A book always says where its rates came from and when.
+
+Fargate Spot rates are not in the Price List (AWS publishes them on the Fargate pricing page
+only), so the table's `spot` section, with its own source and date, adds them to every book,
+offline or live, for the regions it has; elsewhere a Spot share is priced at the on-demand rate.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,6 +24,17 @@ SHIPPED = "shipped price table"
 PRICE_LIST = "AWS Price List API"
 
 
+SPOT_PREFIX = "fargate_spot."  # price keys of the Spot section: fargate_spot.vcpu_hour.ARM64
+
+
+@dataclass(frozen=True)
+class SpotSource:
+    """Where a book's Fargate Spot rates came from: a page read on a day (they move)."""
+
+    source: str
+    date: str
+
+
 @dataclass(frozen=True)
 class PriceBook:
     """Rates (USD per unit) for one region, and where they came from."""
@@ -28,6 +43,7 @@ class PriceBook:
     source: str  # SHIPPED or PRICE_LIST (plus ", cached" when read from the day's cache)
     date: str  # the table's date, or the day the Price List was read
     rates: Mapping[str, float] = field(default_factory=dict)
+    spot: SpotSource | None = None  # None: no Spot rates for the region
 
     def rate(self, key: str) -> float | None:
         return self.rates.get(key)
@@ -49,8 +65,22 @@ def shipped_regions() -> list[str]:
 
 def source_of(key: str) -> str:
     """The pricing page a shipped rate was read from."""
+    if key.startswith(SPOT_PREFIX):
+        return str(_table()["spot"]["source"])
     sources: dict[str, str] = _table()["sources"]
     return sources.get(key.split(".", 1)[0], "")
+
+
+def with_spot(book: PriceBook, keys: Collection[str] | None = None) -> PriceBook:
+    """The book plus the table's Fargate Spot rates for its region (those in `keys`, when
+    given), when the table has them."""
+    section = _table()["spot"]
+    found = section["regions"].get(book.region)
+    if not found:
+        return book
+    spot_rates = {str(k): float(v) for k, v in found.items() if keys is None or k in keys}
+    spot = SpotSource(str(section["source"]), str(section["date"]))
+    return PriceBook(book.region, book.source, book.date, {**spot_rates, **book.rates}, spot)
 
 
 def shipped(region: str) -> PriceBook:
@@ -64,7 +94,7 @@ def shipped(region: str) -> PriceBook:
         )
     entry = regions[region]
     rates = {str(k): float(v) for k, v in entry["rates"].items()}
-    return PriceBook(region=region, source=SHIPPED, date=str(entry["date"]), rates=rates)
+    return with_spot(PriceBook(region=region, source=SHIPPED, date=str(entry["date"]), rates=rates))
 
 
 def book_from_json(text: str) -> PriceBook | None:

@@ -52,6 +52,9 @@ class Usage:
     quantity_max: float | None = None  # at the maximum task count, when that differs
     tasks: tuple[int, int] | None = None  # (minimum, maximum) tasks of a service
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # A key whose rate bounds `price` from above, used when the book has no `price` (a Spot
+    # share without a Spot rate for the region is priced at the on-demand rate).
+    fallback: str | None = None
 
     @property
     def most(self) -> float:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from factorstack.build.manifest import ROOT_FILE, Build
+from factorstack.build.resolve import resolve_tree
 from factorstack.cost import Assumptions, CostDelta, Estimate, compare, price_keys, priced, usages
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.aws.price_source import PricesFor, price_book
@@ -43,7 +44,7 @@ def estimate(
 ) -> Estimate:
     """The templates' monthly estimate in the build's region."""
     assumptions = Assumptions()
-    found = usages(templates, assumptions)
+    found = usages(resolve_tree(templates), assumptions)
     book = prices_for(build.target, price_keys(found), offline)
     return priced(found, book, assumptions)
 
@@ -97,8 +98,9 @@ def plan_cost(
     """
     assumptions = Assumptions()
     try:
-        after_usages = usages(new, assumptions)
-        before_usages = usages(deployed.templates(), assumptions) if deployed else None
+        after_usages = usages(resolve_tree(new), assumptions)
+        old = resolve_tree(deployed.templates()) if deployed else None
+        before_usages = usages(old, assumptions) if old is not None else None
         keys = price_keys(after_usages) | price_keys(before_usages or [])
         book = ctx.prices_for(build.target, keys, False)
     except UserError as error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from factorstack.build.manifest import Build
+from factorstack.build.resolve import resolve_set
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.decide.preflight_needs import Needs, needs_of
 from factorstack.deploy.decide.preflight_rules import (
@@ -35,9 +36,11 @@ Warn = Callable[[str], None]
 
 
 def build_needs(build: Build) -> Needs:
-    """What the build's templates need from the account."""
+    """What the build's templates need from the account, each child read with the values this
+    environment's root passes it (a certificate or an Elastic IP may exist in some
+    environments only)."""
     templates = {name: read_template(build.folder / name) for name in build.templates}
-    return needs_of(templates, build.target)
+    return needs_of(resolve_set(templates), build.target)
 
 
 def parameter_lines(aws: Gateway, needs: Needs, region: str) -> list[str]:

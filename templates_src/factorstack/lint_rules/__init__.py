@@ -11,9 +11,12 @@ from factorstack.lint_rules.container_memory import ContainerMemory
 from factorstack.lint_rules.fargate_stop_window import FargateStopWindow
 from factorstack.lint_rules.instance_signal import InstanceSignal
 from factorstack.lint_rules.lifecycle_days import LifecycleDays
+from factorstack.lint_rules.parameter_values import NestedParameterValues
 from factorstack.lint_rules.resource_names import ResourceNames
+from factorstack.lint_rules.route_target import RouteTarget
 from factorstack.lint_rules.security_group_descriptions import SecurityGroupRuleDescriptions
 from factorstack.lint_rules.slow_query_export import SlowQueryExport
+from factorstack.lint_rules.spot_platform import SpotPlatformVersion
 
 RULES = (
     SecurityGroupRuleDescriptions,
@@ -24,6 +27,9 @@ RULES = (
     ContainerMemory,
     LifecycleDays,
     InstanceSignal,
+    SpotPlatformVersion,
+    NestedParameterValues,
+    RouteTarget,
 )
 
 __all__ = [
@@ -33,7 +39,10 @@ __all__ = [
     "FargateStopWindow",
     "InstanceSignal",
     "LifecycleDays",
+    "NestedParameterValues",
     "ResourceNames",
+    "RouteTarget",
     "SecurityGroupRuleDescriptions",
     "SlowQueryExport",
+    "SpotPlatformVersion",
 ]

@@ -1,5 +1,6 @@
 """Alarms that mean "this release is broken", wired into a service's deployment so that ECS
-rolls the deployment back when one fires. Thresholds come from the environment file.
+rolls the deployment back when one fires. Thresholds come from the environment file, as
+settings the root passes (the template is the same in every environment).
 
 Every service: tasks below the desired count (tasks that keep stopping); no running series
 at all (no task has run yet) counts as zero running, not as missing data. A load-balanced
@@ -13,7 +14,8 @@ from __future__ import annotations
 from troposphere import Ref, Template
 from troposphere import cloudwatch as cw
 
-from factorstack.model import AppModel, Process
+from factorstack.model import Alarms, AppModel, Process
+from factorstack.stacks.wiring import ChildStack
 
 PERIOD_SECONDS = 60
 
@@ -36,11 +38,36 @@ def _metric(
     )
 
 
+class _Limits:
+    """The environment's thresholds, each declared as a setting of this template when an
+    alarm first uses it (an unused parameter is a lint finding)."""
+
+    DESCRIPTIONS = {
+        "ErrorRatePercent": "Share of 5xx answers in percent that rolls a deployment back",
+        "UnhealthyTargets": "Targets failing the health check that roll a deployment back",
+        "MissingTasks": "Tasks below the desired count that roll a deployment back",
+        "EvaluationMinutes": "Minutes (one-minute periods) a release alarm must see",
+    }
+
+    def __init__(self, child: ChildStack, limits: Alarms) -> None:
+        self.child = child
+        self.values = {
+            "ErrorRatePercent": limits.error_rate_percent,
+            "UnhealthyTargets": limits.unhealthy_targets,
+            "MissingTasks": limits.missing_tasks,
+            "EvaluationMinutes": limits.evaluation_minutes,
+        }
+
+    def __getitem__(self, name: str) -> Ref:
+        description = f"{self.DESCRIPTIONS[name]} (environment file, alarms)."
+        return Ref(self.child.setting(name, self.values[name], description))
+
+
 def _alarm(
     template: Template,
     name: str,
     description: str,
-    threshold: float,
+    threshold: Ref,
     notify: list[Ref],
     **metric: object,
 ) -> cw.Alarm:
@@ -66,7 +93,7 @@ def has_release_alarms(process: Process) -> bool:
 
 
 def add_release_alarms(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     process: Process,
     cluster: Ref,
@@ -76,9 +103,12 @@ def add_release_alarms(
 ) -> list[cw.Alarm]:
     """The alarms of one service; `load_balancer` is (LoadBalancerFullName, TargetGroupFullName),
     `topic` the alarm topic they notify."""
-    limits = model.alarms
+    template = child.template
+    if not has_release_alarms(process):
+        return []
+    limits = _Limits(child, model.alarms)
     notify = [] if topic is None else [topic]
-    periods = {"periods": limits.evaluation_minutes, "datapoints": limits.evaluation_minutes}
+    periods = {"periods": limits["EvaluationMinutes"], "datapoints": limits["EvaluationMinutes"]}
     service = {"ClusterName": cluster, "ServiceName": service_name}
     alarms: list[cw.Alarm] = []
     # A singleton runs no task while its deployment swaps the old one for the new one, so
@@ -89,7 +119,7 @@ def add_release_alarms(
                 template,
                 f"{process.logical}TasksBelowDesiredAlarm",
                 f"{process.name}: tasks keep stopping (running below desired)",
-                float(limits.missing_tasks),
+                limits["MissingTasks"],
                 notify,
                 Metrics=[
                     _metric(
@@ -114,7 +144,7 @@ def add_release_alarms(
                 template,
                 f"{process.logical}ErrorRateAlarm",
                 f"{process.name}: share of 5xx answers in percent",
-                limits.error_rate_percent,
+                limits["ErrorRatePercent"],
                 notify,
                 Metrics=[
                     _metric("errors", elb, "HTTPCode_Target_5XX_Count", "Sum", target),
@@ -133,7 +163,7 @@ def add_release_alarms(
                 template,
                 f"{process.logical}UnhealthyTargetsAlarm",
                 f"{process.name}: tasks failing the load balancer's health check",
-                float(limits.unhealthy_targets),
+                limits["UnhealthyTargets"],
                 notify,
                 Namespace=elb,
                 MetricName="UnHealthyHostCount",

@@ -5,6 +5,12 @@ The topic is encrypted with a customer managed key whose policy lets CloudWatch 
 CloudWatch cannot publish to a topic encrypted with the AWS managed key (alias/aws/sns), whose
 policy nobody can change. The topic exists even when the environment lists no email: every
 alarm names it, and a person can subscribe another endpoint (chat, pager) without a deploy.
+
+Everything else arrives from the root, so the template is the same text in every environment
+that mails the same addresses. The email subscriptions stay here, one resource per address: a
+list cannot arrive as a parameter, and moving them to another stack would lose them (SNS answers
+a second subscribe of the same address with the existing subscription, so the new resource and
+the old one share it and deleting the old one unsubscribes the address).
 """
 
 from __future__ import annotations
@@ -97,12 +103,15 @@ def _key(template: Template) -> kms.Key:
     )
 
 
-def _topic(template: Template, model: AppModel) -> sns.Topic:
+def _topic(child: ChildStack, model: AppModel) -> sns.Topic:
+    template = child.template
     key = _key(template)
+    child.environment_name()
     topic = template.add_resource(
         sns.Topic(
             "AlarmTopic",
-            DisplayName=f"{model.app} {model.environment} alarms",
+            # The environment's name through a parameter: the same text in every environment.
+            DisplayName=Sub(f"{model.app} ${{EnvironmentName}} alarms"),
             KmsMasterKeyId=Ref(key),
         )
     )
@@ -228,6 +237,13 @@ def _database_alarms(
         EvaluationPeriods=3,
     )
     free_bytes = model.database.allocated_storage_gb * GIB * DATABASE_FREE_STORAGE_SHARE
+    # The allocated storage is the environment's, so the threshold in bytes is a setting.
+    storage_threshold = child.setting(
+        "DatabaseStorageAlarmBytes",
+        int(free_bytes),
+        "Free storage (bytes) below which the database storage alarm fires.",
+        MinValue=0,
+    )
     _alarm(
         child.template,
         topic,
@@ -239,7 +255,7 @@ def _database_alarms(
         Dimensions=instance,
         Statistic="Minimum",
         ComparisonOperator="LessThanThreshold",
-        Threshold=float(int(free_bytes)),
+        Threshold=Ref(storage_threshold),
         EvaluationPeriods=1,
     )
 
@@ -251,9 +267,10 @@ def build_alerts(
     child = ChildStack(
         "AlertsStack",
         "alerts.json",
-        f"{model.app} {model.environment}: alarm topic, its subscribers, health alarms",
+        f"{model.app}: alarm topic, its subscribers, health alarms",
+        environment=model.environment,
     )
-    topic = _topic(child.template, model)
+    topic = _topic(child, model)
     _load_balancer_alarms(child, topic, cluster)
     _database_alarms(child, model, topic, data)
     return child.built(

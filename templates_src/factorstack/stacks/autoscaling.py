@@ -1,12 +1,17 @@
 """Autoscaling stack: every scaled process tracks 75 % CPU and 75 % memory between its
 environment's minimum and maximum task counts. A singleton (the scheduler) is never scaled.
+
+The counts are settings the root passes, so the template is the same in every environment: two
+comma-separated lists (`MinTasks`, `MaxTasks`), one value per scaled process in app.yaml's order,
+rather than two parameters per process, which an app of 100 processes would not fit in
+CloudFormation's 200 parameters (each process already takes its service's name).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from troposphere import Ref, Sub, Template
+from troposphere import Parameter, Ref, Select, Split, Sub
 from troposphere import applicationautoscaling as scaling
 
 from factorstack.model import AppModel, Process
@@ -23,15 +28,44 @@ METRICS = {
 }
 
 
-def _scale(template: Template, process: Process, cluster: Ref, service: Ref) -> None:
+def _bounds(child: ChildStack, processes: list[Process]) -> tuple[Parameter, Parameter]:
+    """The environment's task counts, one list per bound, in the order of `processes`."""
+    names = ", ".join(p.name for p in processes)
+
+    def setting(bound: str, counts: list[int]) -> Parameter:
+        return child.setting(
+            f"{bound}Tasks",
+            ",".join(str(count) for count in counts),
+            f"{bound}imum task counts (environment file), comma-separated, in order: {names}.",
+        )
+
+    return (
+        setting("Min", [p.min_tasks for p in processes]),
+        setting("Max", [p.max_tasks for p in processes]),
+    )
+
+
+def _count(bounds: Parameter, index: int) -> Select:
+    return Select(index, Split(",", Ref(bounds)))
+
+
+def _scale(
+    child: ChildStack,
+    process: Process,
+    bounds: tuple[tuple[Parameter, Parameter], int],
+    cluster: Ref,
+    service: Ref,
+) -> None:
+    template = child.template
+    (low, high), index = bounds
     target = template.add_resource(
         scaling.ScalableTarget(
             f"{process.logical}ScalableTarget",
             ServiceNamespace="ecs",
             ScalableDimension="ecs:service:DesiredCount",
             ResourceId=Sub("service/${Cluster}/${Service}", Cluster=cluster, Service=service),
-            MinCapacity=process.min_tasks,
-            MaxCapacity=process.max_tasks,
+            MinCapacity=_count(low, index),
+            MaxCapacity=_count(high, index),
         )
     )
     for measure, metric in METRICS.items():
@@ -59,15 +93,19 @@ def build_autoscaling(
     """Model, the cluster and the services (by process name) in, autoscaling stack out; only
     built when some process is scaled."""
     child = ChildStack(
-        "AutoscalingStack", "autoscaling.json", f"{model.app} {model.environment}: task autoscaling"
+        "AutoscalingStack",
+        "autoscaling.json",
+        f"{model.app}: task autoscaling",
+        environment=model.environment,
     )
     cluster_name = Ref(child.take(cluster.cluster_name, "ECS cluster."))
-    for process in model.scaled_processes:
+    bounds = _bounds(child, model.scaled_processes)
+    for index, process in enumerate(model.scaled_processes):
         service_name = services[process.name].service_name
         service = child.take(
             service_name,
             f"ECS service of {process.name}.",
             name=service_name.prefixed(process.logical),
         )
-        _scale(child.template, process, cluster_name, Ref(service))
+        _scale(child, process, (bounds, index), cluster_name, Ref(service))
     return child.built(None)

@@ -7,6 +7,11 @@ step reads, and the app user's (rights on its own schema only), which every proc
 exports its error and slow query logs and sends enhanced monitoring metrics.
 
 Both keep their data: Snapshot on replacement and deletion; secrets are retained.
+
+The template is the same text in every environment (twelve-factor X): sizes, counts, retention
+and Multi-AZ arrive from the root as settings, and descriptions that name the environment read
+it from `EnvironmentName`, resolving to the very text they had before (a security group's
+GroupDescription and a parameter group's Description are create-only: new text replaces them).
 """
 
 from __future__ import annotations
@@ -18,7 +23,20 @@ from typing import Literal, NamedTuple
 
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Ref, Split, Sub, Template, ec2, iam, rds, secretsmanager
+from troposphere import (
+    Equals,
+    GetAtt,
+    If,
+    Not,
+    Parameter,
+    Ref,
+    Split,
+    Sub,
+    ec2,
+    iam,
+    rds,
+    secretsmanager,
+)
 from troposphere import elasticache as cache_types
 
 from factorstack.model import AppModel, Cache, Database
@@ -26,7 +44,7 @@ from factorstack.stacks.cluster import ClusterOutputs
 from factorstack.stacks.common import match_nothing_egress, retain
 from factorstack.stacks.network import NetworkOutputs
 from factorstack.stacks.policy import justify_database, justify_secret
-from factorstack.stacks.wiring import Built, ChildStack, Handle
+from factorstack.stacks.wiring import ENVIRONMENT_NAME, Built, ChildStack, Handle
 
 ENGINE_NAMES = {"valkey": "Valkey", "redis": "Redis"}
 # Characters RDS refuses in a master password and ElastiCache in an auth token.
@@ -44,6 +62,9 @@ LIFECYCLE_EXTENDED = "open-source-rds-extended-support"
 LOG_EXPORTS = ["error", "slowquery"]
 SLOW_QUERY_SECONDS = "2"
 MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"  # AWS managed
+MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]  # seconds RDS accepts; 0 turns it off
+MONITORING_ON = "DatabaseMonitoringOn"
+CACHE_REPLICATED = "CacheReplicated"
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,13 @@ def mysql_parameter_family(db: Database) -> str:
     return f"mysql{db.major_version}"
 
 
+def _described(child: ChildStack, model: AppModel, text: str) -> Sub:
+    """`<app> <environment> <text>` with the environment read from the root, so the shared
+    template resolves to each environment's own description."""
+    child.environment_name()
+    return Sub(f"{model.app} ${{{ENVIRONMENT_NAME}}} {text}")
+
+
 def _generated_password(username: str, db: Database) -> secretsmanager.GenerateSecretString:
     return secretsmanager.GenerateSecretString(
         SecretStringTemplate=json.dumps({"username": username, "dbname": db.name}, sort_keys=True),
@@ -104,14 +132,16 @@ def app_secret_fingerprint(db: Database) -> str:
 
 
 def _security_group(
-    template: Template, model: AppModel, stem: str, service: str, port: int, vpc: Ref, tasks: Ref
+    child: ChildStack, model: AppModel, stem: str, service: str, port: int, vpc: Ref, tasks: Ref
 ) -> ec2.SecurityGroup:
     """A data service's group: the app's tasks on the service's port, nothing else, and nothing
     out; and the tasks' one rule out to it (their group has no other way to this port)."""
+    template = child.template
     group = template.add_resource(
         ec2.SecurityGroup(
             f"{stem}SecurityGroup",
-            GroupDescription=f"{model.app} {model.environment} {service}",
+            # create-only: must resolve to the same text in each environment as before
+            GroupDescription=_described(child, model, service),
             VpcId=vpc,
             SecurityGroupIngress=[
                 ec2.SecurityGroupRule(
@@ -161,7 +191,7 @@ def _database(
         retain(
             secretsmanager.Secret(
                 "DatabaseSecret",
-                Description=f"{model.app} {model.environment} database master credentials",
+                Description=_described(child, model, "database master credentials"),
                 GenerateSecretString=_generated_password(db.username, db),
             )
         )
@@ -170,8 +200,9 @@ def _database(
         retain(
             secretsmanager.Secret(
                 "DatabaseAppSecret",
-                Description=f"{model.app} {model.environment} database app user credentials "
-                "(its own schema only)",
+                Description=_described(
+                    child, model, "database app user credentials (its own schema only)"
+                ),
                 GenerateSecretString=_generated_password(db.app_username, db),
             )
         )
@@ -181,18 +212,22 @@ def _database(
         "RDS deletion protection (false while the stack is first created).",
         AllowedValues=["true", "false"],
     )
-    group = _security_group(template, model, "Database", "MySQL", db.port, vpc, tasks)
+    group = _security_group(child, model, "Database", "MySQL", db.port, vpc, tasks)
+    child.environment_name()  # the parameter group's Description reads it
     subnet_group = template.add_resource(
         rds.DBSubnetGroup(
             "DatabaseSubnetGroup",
-            DBSubnetGroupDescription=f"{model.app} {model.environment} isolated subnets",
+            DBSubnetGroupDescription=_described(child, model, "isolated subnets"),
             SubnetIds=Split(",", subnets),
         )
     )
     parameters = template.add_resource(
         rds.DBParameterGroup(
             "DatabaseParameterGroup",
-            Description=f"{model.app} {model.environment}: TLS required, slow queries logged",
+            # create-only: must resolve to the same text in each environment as before
+            Description=Sub(
+                f"{model.app} ${{{ENVIRONMENT_NAME}}}: TLS required, slow queries logged"
+            ),
             Family=mysql_parameter_family(db),
             # Dynamic parameters all: a change applies without a reboot.
             Parameters={
@@ -203,7 +238,8 @@ def _database(
             },
         )
     )
-    monitoring = _enhanced_monitoring(template, db)
+    monitoring = _enhanced_monitoring(child, db)
+    sizes = _database_settings(child, db)
     database = template.add_resource(
         retain(
             rds.DBInstance(
@@ -215,7 +251,7 @@ def _database(
                 ),
                 # A new major version is a reviewed change: the data-loss guard names it.
                 AllowMajorVersionUpgrade=True,
-                DBInstanceClass=db.instance_class,
+                DBInstanceClass=Ref(sizes.instance_class),
                 DBName=db.name,
                 MasterUsername=Sub(
                     "{{resolve:secretsmanager:${Secret}:SecretString:username}}",
@@ -225,15 +261,15 @@ def _database(
                     "{{resolve:secretsmanager:${Secret}:SecretString:password}}",
                     Secret=Ref(secret),
                 ),
-                AllocatedStorage=str(db.allocated_storage_gb),
-                MaxAllocatedStorage=db.max_allocated_storage_gb,
+                AllocatedStorage=Ref(sizes.allocated_storage),
+                MaxAllocatedStorage=Ref(sizes.max_allocated_storage),
                 StorageType=STORAGE_TYPE,
                 StorageEncrypted=True,
                 EnableIAMDatabaseAuthentication=True,
                 PubliclyAccessible=False,
-                MultiAZ=db.multi_az,
+                MultiAZ=Ref(sizes.multi_az),
                 DeletionProtection=Ref(protected),
-                BackupRetentionPeriod=db.backup_retention_days,
+                BackupRetentionPeriod=Ref(sizes.backup_retention),
                 CopyTagsToSnapshot=True,
                 AutoMinorVersionUpgrade=True,
                 DBSubnetGroupName=Ref(subnet_group),
@@ -250,7 +286,7 @@ def _database(
         # cfn-lint's E3691 knows exact versions only. The plan's preflight checks the prefix
         # against the versions RDS offers in the region.
         database.Metadata = {"cfn-lint": {"config": {"ignore_checks": ["E3691"]}}}
-    justify_database(database, db, LOG_EXPORTS)
+    justify_database(database, LOG_EXPORTS)
     justify_secret(secret)
     justify_secret(app_secret)
     # Each secret gains engine, host, port and dbInstanceIdentifier from its attachment.
@@ -273,14 +309,65 @@ def _database(
     ), master
 
 
-def _enhanced_monitoring(template: Template, db: Database) -> dict[str, object]:
+class DatabaseSizes(NamedTuple):
+    """The environment's choices for its database, as the root passes them."""
+
+    instance_class: Parameter
+    allocated_storage: Parameter
+    max_allocated_storage: Parameter
+    multi_az: Parameter
+    backup_retention: Parameter
+
+
+def _database_settings(child: ChildStack, db: Database) -> DatabaseSizes:
+    """Sizes, Multi-AZ and backups: what an environment file decides about its database."""
+    return DatabaseSizes(
+        instance_class=child.setting(
+            "DatabaseInstanceClass", db.instance_class, "RDS instance class."
+        ),
+        # A string, as RDS's schema types AllocatedStorage.
+        allocated_storage=child.setting(
+            "DatabaseAllocatedStorage",
+            str(db.allocated_storage_gb),
+            "Storage in GiB at create.",
+            AllowedPattern="^[0-9]+$",
+        ),
+        max_allocated_storage=child.setting(
+            "DatabaseMaxAllocatedStorage",
+            db.max_allocated_storage_gb,
+            "Storage autoscaling ceiling in GiB.",
+            MinValue=20,
+            MaxValue=65536,
+        ),
+        multi_az=child.setting(
+            "DatabaseMultiAZ",
+            db.multi_az,
+            "A standby in a second zone (true/false).",
+        ),
+        backup_retention=child.setting(
+            "DatabaseBackupRetentionDays",
+            db.backup_retention_days,
+            "Days of automated backups.",
+            MinValue=1,
+            MaxValue=35,
+        ),
+    )
+
+
+def _enhanced_monitoring(child: ChildStack, db: Database) -> dict[str, object]:
     """OS metrics every `monitoring_interval_seconds` through a role RDS's monitoring service
-    assumes; nothing when the environment turns it off (interval 0)."""
-    if db.monitoring_interval_seconds == 0:
-        return {}
-    role = template.add_resource(
+    assumes; where the environment turns it off (interval 0), neither role nor interval."""
+    interval = child.setting(
+        "DatabaseMonitoringInterval",
+        db.monitoring_interval_seconds,
+        "Enhanced monitoring interval in seconds; 0 turns it off.",
+        AllowedValues=MONITORING_INTERVALS,
+    )
+    on = child.condition(MONITORING_ON, Not(Equals(Ref(interval), 0)))
+    role = child.template.add_resource(
         iam.Role(
             "DatabaseMonitoringRole",
+            Condition=on,
             AssumeRolePolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=[
@@ -295,8 +382,8 @@ def _enhanced_monitoring(template: Template, db: Database) -> dict[str, object]:
         )
     )
     return {
-        "MonitoringInterval": db.monitoring_interval_seconds,
-        "MonitoringRoleArn": GetAtt(role, "Arn"),
+        "MonitoringInterval": If(on, Ref(interval), Ref("AWS::NoValue")),
+        "MonitoringRoleArn": If(on, GetAtt(role, "Arn"), Ref("AWS::NoValue")),
     }
 
 
@@ -310,7 +397,7 @@ def _cache(
         retain(
             secretsmanager.Secret(
                 "CacheSecret",
-                Description=f"{model.app} {model.environment} cache auth token",
+                Description=_described(child, model, "cache auth token"),
                 GenerateSecretString=secretsmanager.GenerateSecretString(
                     SecretStringTemplate="{}",
                     GenerateStringKey="token",
@@ -322,26 +409,42 @@ def _cache(
     )
     justify_secret(secret)
     engine_name = ENGINE_NAMES[cache.engine]
-    group = _security_group(template, model, "Cache", engine_name, cache.port, vpc, tasks)
+    group = _security_group(child, model, "Cache", engine_name, cache.port, vpc, tasks)
     subnet_group = template.add_resource(
         cache_types.SubnetGroup(
             "CacheSubnetGroup",
-            Description=f"{model.app} {model.environment} isolated subnets",
+            Description=_described(child, model, "isolated subnets"),
             SubnetIds=Split(",", subnets),
         )
     )
-    with_replicas = cache.replicas > 0
+    node_type = child.setting("CacheNodeType", cache.node_type, "ElastiCache node type.")
+    nodes = child.setting(
+        "CacheNodes",
+        1 + cache.replicas,
+        "The primary plus its replicas.",
+        MinValue=1,
+        MaxValue=6,
+    )
+    snapshots = child.setting(
+        "CacheSnapshotRetentionDays",
+        cache.snapshot_retention_days,
+        "Days of automatic snapshots; 0 turns them off.",
+        MinValue=0,
+        MaxValue=35,
+    )
+    # Failover and Multi-AZ need a replica to fail over to.
+    replicated = child.condition(CACHE_REPLICATED, Not(Equals(Ref(nodes), 1)))
     replication_group = template.add_resource(
         retain(
             cache_types.ReplicationGroup(
                 "Cache",
-                ReplicationGroupDescription=f"{model.app} {model.environment} {engine_name}",
+                ReplicationGroupDescription=_described(child, model, engine_name),
                 Engine=cache.engine,
                 EngineVersion=cache.engine_version,
-                CacheNodeType=cache.node_type,
-                NumCacheClusters=1 + cache.replicas,
-                AutomaticFailoverEnabled=with_replicas,
-                MultiAZEnabled=with_replicas,
+                CacheNodeType=Ref(node_type),
+                NumCacheClusters=Ref(nodes),
+                AutomaticFailoverEnabled=If(replicated, True, False),
+                MultiAZEnabled=If(replicated, True, False),
                 Port=cache.port,
                 AtRestEncryptionEnabled=True,
                 TransitEncryptionEnabled=True,
@@ -350,7 +453,7 @@ def _cache(
                 ),
                 CacheSubnetGroupName=Ref(subnet_group),
                 SecurityGroupIds=[Ref(group)],
-                SnapshotRetentionLimit=cache.snapshot_retention_days,
+                SnapshotRetentionLimit=Ref(snapshots),
                 AutoMinorVersionUpgrade=True,
             ),
             policy="Snapshot",
@@ -379,7 +482,8 @@ def build_data(
     child = ChildStack(
         "DataStack",
         "data.json",
-        f"{model.app} {model.environment}: database and cache, isolated",
+        f"{model.app}: database and cache, isolated",
+        environment=model.environment,
     )
     placement = Placement(
         vpc=Ref(child.take(network.vpc_id, "VPC of the app.", "AWS::EC2::VPC::Id")),

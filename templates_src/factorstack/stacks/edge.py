@@ -4,6 +4,10 @@ and the optional AWS WAF web ACL in front of it.
 The bucket has no fixed name and is kept when the stack lets go of it (Retain): a generated
 name never blocks the next create. Access logs support SSE-S3 only (not SSE-KMS), so the bucket
 encrypts with S3-managed keys.
+
+Both are built from settings, so the cluster template is the same text in every environment:
+the access logs' days, the region's log-writing account and the web ACL's rate limit (0: no
+web ACL) arrive from the root.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from awacs.aws import (
     Principal,
     Statement,
 )
-from troposphere import GetAtt, Join, Ref, Sub, Template, s3, wafv2
+from troposphere import Equals, GetAtt, If, Join, Not, Ref, Sub, s3, wafv2
 from troposphere import elasticloadbalancingv2 as elb
 
 from factorstack.model import AppModel
 from factorstack.stacks.policy import JOIN_FOR_GUARD, justify_access_log_bucket
+from factorstack.stacks.wiring import ENVIRONMENT_NAME, ChildStack
 
 ACCESS_LOG_PREFIX = "load-balancer"  # AWS adds AWSLogs/ACCOUNT/... after it
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
@@ -37,6 +42,13 @@ MANAGED_RULE_GROUPS = (
 # forms; it only counts them here, the rest of the set blocks.
 COUNTED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
 RATE_WINDOW_SECONDS = 300
+RATE_LIMIT_RANGE = (10, 2_000_000_000)  # AWS WAF's RateBasedStatement Limit
+# Settings and conditions (their names are what the root passes).
+ACCESS_LOG_EXPIRATION_DAYS = "AccessLogExpirationDays"
+LOG_WRITER_ACCOUNT = "LogWriterAccount"
+HAS_LOG_WRITER_ACCOUNT = "HasLogWriterAccount"
+WEB_ACL_RATE_LIMIT = "WebAclRateLimit"
+HAS_WEB_ACL = "HasWebAcl"
 
 
 NONCURRENT_DAYS = 1  # S3's smallest NoncurrentDays (a positive integer)
@@ -49,10 +61,33 @@ def current_days(retention_days: int) -> int:
     return max(retention_days - NONCURRENT_DAYS, 1)
 
 
-def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucket, s3.BucketPolicy]:
+def _log_writer(child: ChildStack, model: AppModel) -> If:
+    """Who writes the access logs: the region's ELB account where it has one (the older
+    regions), else the log-delivery service."""
+    account = child.setting(
+        LOG_WRITER_ACCOUNT,
+        model.edge.log_writer_account or "",
+        "The region's Elastic Load Balancing account; empty: the log-delivery service writes.",
+        AllowedPattern=r"^(\d{12})?$",
+    )
+    has_account = child.condition(HAS_LOG_WRITER_ACCOUNT, Not(Equals(Ref(account), "")))
+    return If(
+        has_account,
+        AWSPrincipal(Sub(f"arn:${{AWS::Partition}}:iam::${{{LOG_WRITER_ACCOUNT}}}:root")),
+        Principal("Service", ELB_LOG_DELIVERY_SERVICE),
+    )
+
+
+def add_access_log_bucket(child: ChildStack, model: AppModel) -> tuple[s3.Bucket, s3.BucketPolicy]:
     """The access-log bucket and its policy; the load balancer must wait for the policy (ELB
     checks it can write when access logging is turned on)."""
-    days = model.edge.access_log_days
+    template = child.template
+    days = child.setting(
+        ACCESS_LOG_EXPIRATION_DAYS,
+        current_days(model.edge.access_log_days),
+        "Days an access log stays current; its noncurrent version goes a day later.",
+        MinValue=1,  # S3 refuses a lifecycle rule of 0 days
+    )
     bucket = template.add_resource(
         s3.Bucket(
             "AccessLogsBucket",
@@ -88,7 +123,7 @@ def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucke
                     s3.LifecycleRule(
                         Id="expire-access-logs",
                         Status="Enabled",
-                        ExpirationInDays=current_days(days),
+                        ExpirationInDays=Ref(days),
                         NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
                             NoncurrentDays=NONCURRENT_DAYS
                         ),
@@ -100,14 +135,9 @@ def add_access_log_bucket(template: Template, model: AppModel) -> tuple[s3.Bucke
             ),
         )
     )
-    justify_access_log_bucket(bucket, days)
+    justify_access_log_bucket(bucket)
     bucket_arn = GetAtt(bucket, "Arn")
-    writer = model.edge.log_writer_account
-    principal = (
-        Principal("Service", ELB_LOG_DELIVERY_SERVICE)
-        if writer is None
-        else AWSPrincipal(Sub(f"arn:${{AWS::Partition}}:iam::{writer}:root"))
-    )
+    principal = _log_writer(child, model)
     policy = template.add_resource(
         s3.BucketPolicy(
             "AccessLogsBucketPolicy",
@@ -152,7 +182,7 @@ def access_log_attributes(bucket: s3.Bucket) -> list[elb.LoadBalancerAttributes]
     ]
 
 
-def _visibility(metric: str) -> wafv2.VisibilityConfig:
+def _visibility(metric: str | Sub) -> wafv2.VisibilityConfig:
     return wafv2.VisibilityConfig(
         CloudWatchMetricsEnabled=True, SampledRequestsEnabled=True, MetricName=metric
     )
@@ -175,13 +205,28 @@ def _managed_rule(name: str, priority: int) -> wafv2.WebACLRule:
     )
 
 
-def add_web_acl(template: Template, model: AppModel, balancer: elb.LoadBalancer) -> None:
-    """A regional web ACL on the load balancer when the environment asks for one: a per-IP
-    rate limit first (cheapest to evaluate), then AWS's managed rule groups."""
+def _rate_limit(child: ChildStack, model: AppModel) -> tuple[str, Ref]:
+    """The HasWebAcl condition and the per-IP limit (0 where the environment has no web ACL)."""
+    low, high = RATE_LIMIT_RANGE
     limit = model.edge.waf_rate_limit
-    if limit is None:
-        return
-    name = f"{model.app}-{model.environment}"
+    rate = Ref(
+        child.setting(
+            WEB_ACL_RATE_LIMIT,
+            0 if limit is None else limit,
+            f"Requests per IP and 5 minutes before AWS WAF blocks ({low} or more); 0: no web ACL.",
+            MinValue=0,
+            MaxValue=high,
+        )
+    )
+    return child.condition(HAS_WEB_ACL, Not(Equals(rate, "0"))), rate
+
+
+def add_web_acl(child: ChildStack, model: AppModel, balancer: elb.LoadBalancer) -> None:
+    """A regional web ACL on the load balancer where the environment asks for one (HasWebAcl):
+    a per-IP rate limit first (cheapest to evaluate), then AWS's managed rule groups."""
+    has_web_acl, limit = _rate_limit(child, model)
+    child.environment_name()
+    name = f"{model.app}-${{{ENVIRONMENT_NAME}}}"
     rate = wafv2.WebACLRule(
         Name="RateLimitPerIp",
         Priority=0,
@@ -193,19 +238,23 @@ def add_web_acl(template: Template, model: AppModel, balancer: elb.LoadBalancer)
         ),
         VisibilityConfig=_visibility("RateLimitPerIp"),
     )
-    acl = template.add_resource(
+    acl = child.template.add_resource(
         wafv2.WebACL(
             "WebAcl",
+            Condition=has_web_acl,
             Scope="REGIONAL",
-            Description=f"{name}: AWS managed rules and a per-IP rate limit",
+            Description=Sub(f"{name}: AWS managed rules and a per-IP rate limit"),
             DefaultAction=wafv2.DefaultAction(Allow=wafv2.AllowAction()),
             Rules=[rate]
             + [_managed_rule(group, index + 1) for index, group in enumerate(MANAGED_RULE_GROUPS)],
-            VisibilityConfig=_visibility(f"{name}-web-acl"),
+            VisibilityConfig=_visibility(Sub(f"{name}-web-acl")),
         )
     )
-    template.add_resource(
+    child.template.add_resource(
         wafv2.WebACLAssociation(
-            "WebAclAssociation", ResourceArn=Ref(balancer), WebACLArn=GetAtt(acl, "Arn")
+            "WebAclAssociation",
+            Condition=has_web_acl,
+            ResourceArn=Ref(balancer),
+            WebACLArn=GetAtt(acl, "Arn"),
         )
     )

@@ -33,8 +33,8 @@ def build_endpoints(
     child = ChildStack(
         "EndpointsStack",
         "endpoints.json",
-        f"{model.app} {model.environment}: VPC interface endpoints for ECR, Logs, Secrets "
-        "Manager, SSM",
+        f"{model.app}: VPC interface endpoints for ECR, Logs, Secrets Manager, SSM",
+        environment=model.environment,
     )
     template = child.template
     vpc = Ref(child.take(network.vpc_id, "VPC of the app.", "AWS::EC2::VPC::Id"))
@@ -46,10 +46,12 @@ def build_endpoints(
             "AWS::EC2::SecurityGroup::Id",
         )
     )
+    child.environment_name()
     group = template.add_resource(
         ec2.SecurityGroup(
             "EndpointSecurityGroup",
-            GroupDescription=f"{model.app} {model.environment} interface endpoints",
+            # Same resolved text as before: a changed GroupDescription replaces the group.
+            GroupDescription=Sub(f"{model.app} ${{EnvironmentName}} interface endpoints"),
             VpcId=vpc,
             SecurityGroupIngress=[
                 ec2.SecurityGroupRule(

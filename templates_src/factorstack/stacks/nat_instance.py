@@ -25,11 +25,19 @@ from troposphere.policies import CreationPolicy, ResourceSignal
 
 from factorstack.model import AppModel
 from factorstack.stacks.common import HTTPS_PORT, https_out_to_anywhere, justify
+from factorstack.stacks.network_shape import (
+    VPC_CIDR,
+    NetworkShape,
+    by_zone_count,
+    subnet_name,
+)
 from factorstack.stacks.policy import justify_nat_instance
-from factorstack.stacks.wiring import ChildStack, Handle
+from factorstack.stacks.wiring import ENVIRONMENT_NAME, ChildStack, Handle
 
 INSTANCE_TYPE = "t4g.nano"  # Graviton: the image below is arm64
 IMAGE_PARAMETER = "NatImageId"
+IMAGE_DESCRIPTION = "Image id of the NAT instances (empty where NAT is by gateway)."
+PRIVATE_RANGES = "PrivateRanges"  # the user data's variable: the private subnets' ranges
 # AWS's public SSM parameter for the newest Amazon Linux 2023 arm64 image: deploy reads it on
 # the first create (or when asked) and passes the id; CloudFormation itself never resolves it.
 IMAGE_SSM_NAME = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
@@ -52,10 +60,9 @@ NAT_OWN_ADDRESS = (
 )
 
 
-def nat_rules(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
+def nat_rules(vpc_cidr: str, private: str) -> str:
     """nftables rules: forward only the private subnets' HTTPS out of the VPC (and its replies),
-    masquerading it as this instance."""
-    private = ", ".join(private_subnets)
+    masquerading it as this instance. `private`: the subnets' ranges, comma-separated."""
     return "\n".join(
         [
             "table ip factorstack_nat {}",
@@ -76,8 +83,9 @@ def nat_rules(vpc_cidr: str, private_subnets: tuple[str, ...]) -> str:
     )
 
 
-def user_data(vpc_cidr: str, private_subnets: tuple[str, ...], resource: str) -> str:
-    """First-boot script, an Fn::Sub body: turn on forwarding, install nftables and the
+def user_data(resource: str) -> str:
+    """First-boot script, an Fn::Sub body (the VPC's range and PRIVATE_RANGES filled in by
+    CloudFormation): turn on forwarding, install nftables and the
     CloudFormation helpers through the instance's own public address (a few retries while the
     network comes up), load the rules now and at every boot, check that they are loaded, then
     signal `resource` created. Any failure signals failure, so a broken replacement rolls back
@@ -101,7 +109,7 @@ def user_data(vpc_cidr: str, private_subnets: tuple[str, ...], resource: str) ->
             "done",
             f"rpm -q {BOOT_PACKAGES}",
             f"cat > {NFT_RULES_FILE} <<'RULES'",
-            nat_rules(vpc_cidr, private_subnets),
+            nat_rules(f"${{{VPC_CIDR}}}", f"${{{PRIVATE_RANGES}}}"),
             "RULES",
             f"cat > /etc/systemd/system/{UNIT} <<'SERVICE'",
             "[Unit]",
@@ -150,49 +158,82 @@ def add_image_parameter(root: Template, model: AppModel) -> Handle | None:
     )
 
 
-def take_image(child: ChildStack, image: Handle) -> Parameter:
-    return child.take(image, "Image id of the NAT instances.", "AWS::EC2::Image::Id")
+def image_parameter(child: ChildStack, image: Handle | None) -> Parameter:
+    """The child's image id, declared the same in every environment: a plain String (an
+    AWS::EC2::Image::Id parameter refuses ""), wired from the root's pinned image where NAT
+    is by instance and "" elsewhere. The root's parameter has the type, so CloudFormation
+    still checks the id there."""
+    if image is None:
+        return child.setting(IMAGE_PARAMETER, "", IMAGE_DESCRIPTION)
+    return child.take(image, IMAGE_DESCRIPTION, "String", name=IMAGE_PARAMETER)
 
 
-def add_security_group(template: Template, model: AppModel, vpc: ec2.VPC) -> ec2.SecurityGroup:
+def add_security_group(
+    template: Template, app: str, vpc: ec2.VPC, shape: NetworkShape
+) -> ec2.SecurityGroup:
     """HTTPS in from each private subnet, HTTPS out to the internet: what the tasks may send."""
-    private = model.network.private_subnets
     return template.add_resource(
         ec2.SecurityGroup(
             "NatInstanceSecurityGroup",
-            GroupDescription=f"{model.app} {model.environment} NAT instances",
+            Condition=shape.by_instance,
+            GroupDescription=Sub(f"{app} ${{{ENVIRONMENT_NAME}}} NAT instances"),
             VpcId=Ref(vpc),
-            SecurityGroupIngress=[
-                ec2.SecurityGroupRule(
-                    IpProtocol="tcp",
-                    FromPort=HTTPS_PORT,
-                    ToPort=HTTPS_PORT,
-                    CidrIp=cidr,
-                    Description=f"HTTPS from private subnet {index + 1}",
-                )
-                for index, cidr in enumerate(private)
-            ],
+            # The whole list per zone count (not an item each with AWS::NoValue, which moto
+            # 5.2.5's CloudFormation passes on as None).
+            SecurityGroupIngress=by_zone_count(
+                shape.zones,
+                lambda zones: [_https_from_private(shape, zone) for zone in range(1, zones + 1)],
+            ),
             SecurityGroupEgress=[https_out_to_anywhere("HTTPS to the internet")],
         )
     )
 
 
+def _https_from_private(shape: NetworkShape, zone: int) -> ec2.SecurityGroupRule:
+    return ec2.SecurityGroupRule(
+        IpProtocol="tcp",
+        FromPort=HTTPS_PORT,
+        ToPort=HTTPS_PORT,
+        CidrIp=shape.cidr("private", zone),
+        Description=f"HTTPS from private subnet {zone}",
+    )
+
+
+def _private_ranges(shape: NetworkShape, zone: int) -> object:
+    """The private subnets' ranges as the nftables set lists them, for the zones there are
+    (at least `zone`: the instance of zone k exists only where zone k does)."""
+
+    def ranges(zones: int) -> Sub:
+        names = [
+            f"${{{shape.cidrs[subnet_name('private', z)].title}}}" for z in range(1, zones + 1)
+        ]
+        return Sub(", ".join(names))
+
+    return by_zone_count(shape.zones, ranges, fewest=zone)
+
+
 def add_nat_instance(
     template: Template,
-    model: AppModel,
+    shape: NetworkShape,
     zone: int,
     placement: tuple[ec2.Subnet, ec2.SecurityGroup, Parameter],
-    attachment: ec2.VPCGatewayAttachment,
+    edge: tuple[str, ec2.VPCGatewayAttachment],
 ) -> ec2.Instance:
-    """The zone's NAT instance and its Elastic IP; `placement` is (public subnet, security
-    group, image parameter)."""
+    """The zone's NAT instance and its Elastic IP, where this NAT is an instance; `placement`
+    is (public subnet, security group, image parameter), `edge` (app, gateway attachment)."""
     subnet, group, image = placement
+    app, attachment = edge
     name = f"NatInstance{zone}"
+    condition = shape.instances[zone - 1]
     instance = template.add_resource(
         ec2.Instance(
             name,
+            Condition=condition,
             InstanceType=INSTANCE_TYPE,
-            ImageId=Ref(image),
+            # A Sub, not a Ref: cfn-lint's W2506 wants a Ref'd image parameter to be typed
+            # AWS::EC2::Image::Id (image_parameter says why this one is a String) and reports
+            # it on the parameter, where no resource-level ignore reaches. Same value.
+            ImageId=Sub(f"${{{image.title}}}"),
             # Its own public address until the Elastic IP arrives (a replacement gets the EIP
             # only after it signals, and it needs the internet to install and to signal).
             NetworkInterfaces=[
@@ -220,10 +261,8 @@ def add_nat_instance(
                     ),
                 )
             ],
-            UserData=Base64(
-                Sub(user_data(model.network.cidr, model.network.private_subnets, name))
-            ),
-            Tags=Tags(Name=f"{model.app}-{model.environment}-nat-{zone}"),
+            UserData=Base64(Sub(user_data(name), **{PRIVATE_RANGES: _private_ranges(shape, zone)})),
+            Tags=Tags(Name=Sub(f"{app}-${{{ENVIRONMENT_NAME}}}-nat-{zone}")),
             CreationPolicy=CreationPolicy(
                 ResourceSignal=ResourceSignal(Count=1, Timeout=SIGNAL_TIMEOUT)
             ),
@@ -234,6 +273,7 @@ def add_nat_instance(
     template.add_resource(
         ec2.EIP(
             f"{name}Address",
+            Condition=condition,
             Domain="vpc",
             InstanceId=Ref(instance),
             DependsOn=attachment.title,

@@ -1,9 +1,11 @@
 """Why a resource may fail a policy checker's rule: the justifications `make policy` accepts.
 
 One place for the reasons that more than one stack gives (log groups, buckets, secrets, the load
-balancer's edge), so each stack module says `justify_x(resource, model)` and the words stay alike.
-A reason that depends on the environment is built from the model and given only where it is true:
-prod, which chooses Multi-AZ, a year of logs and HTTPS, carries fewer than dev.
+balancer's edge), so each stack module says `justify_x(resource)` and the words stay alike.
+Child templates are the same text in every environment, so a reason never embeds one
+environment's value: where an environment file may choose against a rule (single-AZ, logs kept
+under a year, no certificate), the reason says which setting makes that choice. The gate judges
+each environment's resolved view, so a justification only counts where its rule fires.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import TypeVar
 
 from troposphere import AWSObject
 
-from factorstack.model import AppModel, Database
 from factorstack.stacks.common import justify
 
 YEAR_DAYS = 365  # CT.CLOUDWATCH.PR.2 wants a log group kept at least this long
@@ -38,18 +39,18 @@ NO_EVENTS = "nothing reacts to new objects in this bucket, so no event notificat
 JOIN_FOR_GUARD = {"cfn-lint": {"config": {"ignore_checks": ["I1022"]}}}
 
 
-def retention_reason(days: int) -> str:
-    return (
-        f"the environment file keeps these logs {days} days (log_retention_days, cost); an "
-        f"environment that must keep a year sets {YEAR_DAYS}"
-    )
+RETENTION_REASON = (
+    "kept as long as the environment file's log_retention_days says: an environment that keeps "
+    f"logs under a year chooses so for cost, one that must keep a year sets {YEAR_DAYS}"
+)
 
 
-def justify_log_group(group: R, retention_days: int) -> R:
+def justify_log_group(group: R) -> R:
     """A log group: encrypted with the service's key; kept under a year only by choice."""
-    guard = {"cloudwatch_log_group_encrypted_check": LOG_GROUP_KEY}
-    if retention_days < YEAR_DAYS:
-        guard["cloudwatch_log_group_retention_period_check"] = retention_reason(retention_days)
+    guard = {
+        "cloudwatch_log_group_encrypted_check": LOG_GROUP_KEY,
+        "cloudwatch_log_group_retention_period_check": RETENTION_REASON,
+    }
     justify(group, checkov={"CKV_AWS_158": LOG_GROUP_KEY}, guard=guard)
     return group
 
@@ -83,10 +84,12 @@ def justify_log_bucket(bucket: R, what: str, expires: str) -> R:
     return bucket
 
 
-def justify_access_log_bucket(bucket: R, days: int) -> R:
+def justify_access_log_bucket(bucket: R) -> R:
     """The load balancer's access-log bucket: SSE-S3 is the only encryption ELB writes to."""
     justify_log_bucket(
-        bucket, "the load balancer's access logs", f"access logs expire after {days} days"
+        bucket,
+        "the load balancer's access logs",
+        "access logs expire after the environment file's load_balancer.access_log_days",
     )
     justify(
         bucket,
@@ -100,69 +103,56 @@ def justify_access_log_bucket(bucket: R, days: int) -> R:
     return bucket
 
 
-def deletion_protection_reason(resource: str, protected: bool) -> str:
-    """Deletion protection arrives as a root parameter the Guard rules cannot read."""
-    first = (
+def deletion_protection_reason(resource: str) -> str:
+    """Deletion protection arrives as a parameter the Guard rules cannot read."""
+    return (
         f"the {resource}'s deletion protection is a root parameter: false while the stack is "
         "first created, so that a failed create can roll back, then set by deploy's follow-up "
-        "update; the Guard rule cannot read a Ref"
+        "update to what the environment file chooses (deletion_protection); the Guard rule "
+        "cannot read a Ref"
     )
-    if protected:
-        return f"{first}. This environment turns it on"
-    return f"{first}. This environment file turns it off (deletion_protection: false)"
 
 
-def justify_load_balancer(
-    model: AppModel, edge: AWSObject, balancer: AWSObject, http_listener: AWSObject
-) -> None:
+PORT_80 = (
+    "public load balancer: port 80 answers with a redirect to HTTPS in an environment with a "
+    "certificate_arn; an environment file without one chooses to serve the app over plain HTTP "
+    "on port 80"
+)
+
+
+def justify_load_balancer(edge: AWSObject, balancer: AWSObject, http_listener: AWSObject) -> None:
     """The public load balancer: port 80 open to everyone; HTTP served where there is no
     certificate; deletion protection from the root parameter."""
-    if model.https:
-        port_80 = "public load balancer: port 80 only answers with a redirect to HTTPS"
-    else:
-        port_80 = (
-            "public load balancer in an environment without a certificate (no certificate_arn): "
-            "it serves the app over plain HTTP on port 80 by the environment file's choice"
-        )
-    justify(edge, checkov={"CKV_AWS_260": port_80})
+    justify(edge, checkov={"CKV_AWS_260": PORT_80})
     justify(
         balancer,
         guard={
-            "elbv2_deletion_protection_enabled_check": deletion_protection_reason(
-                "load balancer", model.edge.deletion_protection
-            )
+            "elbv2_deletion_protection_enabled_check": deletion_protection_reason("load balancer")
         },
     )
-    if not model.https:
-        justify(
-            http_listener,
-            checkov={"CKV_AWS_2": port_80, "CKV_AWS_103": port_80},
-            guard={"alb_http_to_https_redirection_check": port_80},
-        )
+    justify(
+        http_listener,
+        checkov={"CKV_AWS_2": PORT_80, "CKV_AWS_103": PORT_80},
+        guard={"alb_http_to_https_redirection_check": PORT_80},
+    )
 
 
-def _database_choices(db: Database) -> dict[str, str]:
-    """Guard rules the environment file may choose to fail: Multi-AZ and backup days."""
-    guard: dict[str, str] = {}
-    if not db.multi_az:
-        guard["rds_instance_multi_az_support_check"] = (
-            "single-AZ by the environment file's choice (multi_az: false, cost); a failed "
-            "instance is replaced from its storage and backups, not failed over"
-        )
-    if db.backup_retention_days < BACKUP_DAYS:
-        guard["rds_instance_backup_enabled_check"] = (
-            f"the environment file keeps {db.backup_retention_days} day(s) of automated backups "
-            "(backup_retention_days): data in this environment may be thrown away"
-        )
-    return guard
+SINGLE_AZ = (
+    "Multi-AZ is the environment file's choice (database.multi_az); a single-AZ environment "
+    "chooses it for cost, and a failed instance is then replaced from its storage and backups, "
+    "not failed over"
+)
+SHORT_BACKUPS = (
+    "the environment file chooses how many days of automated backups to keep "
+    f"(database.backup_retention_days); under {BACKUP_DAYS} it says that data in that "
+    "environment may be thrown away"
+)
 
 
-def justify_database(database: R, db: Database, exports: list[str]) -> R:
+def justify_database(database: R, exports: list[str]) -> R:
     """The MySQL instance: what it chooses against the Control Tower RDS rules, and why."""
     guard = {
-        "rds_instance_deletion_protection_enabled_check": deletion_protection_reason(
-            "database", db.deletion_protection
-        ),
+        "rds_instance_deletion_protection_enabled_check": deletion_protection_reason("database"),
         "rds_instance_logging_enabled_check": (
             f"exports {' and '.join(exports)} logs; the general log would record every "
             "statement with its data at high volume and cost, and the audit log needs the "
@@ -176,12 +166,10 @@ def justify_database(database: R, db: Database, exports: list[str]) -> R:
             "storage is encrypted with the aws/rds key; KmsKeyId is create-only, so a customer "
             "key would replace the database"
         ),
-        **_database_choices(db),
+        "rds_instance_multi_az_support_check": SINGLE_AZ,
+        "rds_instance_backup_enabled_check": SHORT_BACKUPS,
     }
-    checkov: dict[str, str] = {}
-    if not db.multi_az:
-        checkov["CKV_AWS_157"] = guard["rds_instance_multi_az_support_check"]
-    justify(database, checkov=checkov, guard=guard)
+    justify(database, checkov={"CKV_AWS_157": SINGLE_AZ}, guard=guard)
     return database
 
 

@@ -4,13 +4,29 @@ A stack per process keeps each template small, so an app with many process types
 CloudFormation's 500-resource limit. Every container runs hardened: as app.yaml's non-root user,
 with a read-only root filesystem, a scratch volume at each of its `writable` paths and every
 Linux capability dropped.
+
+The template is the same text in every environment: what the environment file chooses (task
+size, CPU architecture, plain variables' values, Fargate Spot, alarm thresholds, the released
+image digest) arrives as a setting the root passes (wiring.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, ecs, iam
+from troposphere import (
+    Equals,
+    GetAtt,
+    If,
+    Not,
+    Parameter,
+    Ref,
+    Split,
+    Sub,
+    Template,
+    ecs,
+    iam,
+)
 from troposphere import cloudwatch as cw
 
 from factorstack.model import (
@@ -32,6 +48,11 @@ from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 HEALTH_CHECK_GRACE_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 120  # the longest Fargate allows; lets a queue job finish
+IMAGE_DIGEST = "ImageDigest"
+DIGEST_RECORDED = "ImageDigestRecorded"
+DIGEST_PATTERN = r"^(sha256:[0-9a-f]{64})?$"  # a recorded digest, or empty: run the tag
+CPU_ARCHITECTURES = ["X86_64", "ARM64"]
+PARAMETER_NAME_MAX = 255  # CloudFormation's longest parameter name
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,10 @@ class TaskInputs:
     subnets: Parameter
     security_group: Parameter
     log_group: Parameter
-    image_tag: Parameter | None  # None once a release recorded this process's digest
+    cpu: Parameter  # the environment's task size (settings)
+    memory: Parameter
+    image: If | None  # the released digest, else the tag; None: the task runs no app container
+    variables: dict[str, Parameter]  # plain variable → the setting holding its value
     services: dict[tuple[str, str], Parameter]  # (database|cache, host|port) → its parameter
     secrets: dict[str, Parameter]  # generated secret (database|cache) → its ARN's parameter
     load_balancer: _LoadBalancer | None
@@ -75,24 +99,60 @@ def process_file(process: Process) -> str:
     return f"process-{process.name}.json"
 
 
-def uses_image_tag(model: AppModel, process: Process) -> bool:
-    """A process runs `:ImageTag` until a release records its digest."""
-    return process.name not in model.image_digests
-
-
-def image(model: AppModel, process: Process, tag: Parameter | None) -> Sub:
-    """The release's image digest when `factorstack release` recorded one, else the tag."""
-    digest = model.image_digests.get(process.name)
-    if digest:
-        reference = f"@{digest}"
-    elif tag is not None:
-        reference = f":${{{tag.title}}}"
-    else:
-        raise ValueError(f"{process.name}: neither a released digest nor an image tag")
-    return Sub(
-        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
-        f"{repository_name(model.app, process.name)}{reference}"
+def image(child: ChildStack, model: AppModel, process: Process, tag: Parameter) -> If:
+    """The release's image digest where `factorstack release` recorded one, else the tag: the
+    digest is a setting (empty without a record), so the template is the same either way."""
+    digest = child.setting(
+        IMAGE_DIGEST,
+        model.image_digests.get(process.name, ""),
+        f"Digest of the released {process.name} image (factorstack release); empty: the tag.",
+        AllowedPattern=DIGEST_PATTERN,
     )
+    recorded = child.condition(DIGEST_RECORDED, Not(Equals(Ref(digest), "")))
+    repository = (
+        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/"
+        f"{repository_name(model.app, process.name)}"
+    )
+    return If(
+        recorded,
+        Sub(f"{repository}@${{{digest.title}}}"),
+        Sub(f"{repository}:${{{tag.title}}}"),
+    )
+
+
+def variable_settings(child: ChildStack, process: Process) -> dict[str, Parameter]:
+    """A setting per plain variable: the environment file may override any of app.yaml's
+    values, so every value comes from the root and the template stays the same."""
+    settings: dict[str, Parameter] = {}
+    for variable in sorted(process.variables_of(PlainVariable), key=lambda v: v.name):
+        name = _free_name(child, variable_parameter_name(variable.name))
+        settings[variable.name] = child.setting(
+            name, variable.value, f"Value of the {variable.name} variable."
+        )
+    return settings
+
+
+def variable_parameter_name(variable: str) -> str:
+    """`LOG_LEVEL` → `VariableLogLevel`: parameter names are alphanumeric."""
+    words = "".join(part[:1].upper() + part[1:].lower() for part in variable.split("_"))
+    return f"Variable{words}"[: PARAMETER_NAME_MAX - 3]
+
+
+def _free_name(child: ChildStack, name: str) -> str:
+    """`name`, or `name2`, `name3`...: two variables that differ only in case or underscores."""
+    taken = child.template.parameters
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}{number}"
+    return candidate
+
+
+def task_size(child: ChildStack, process: Process) -> tuple[Parameter, Parameter]:
+    """The environment's task size: CPU units (a string, as the task's Cpu is) and MiB."""
+    cpu = child.setting("Cpu", str(process.cpu), "Task CPU units (environment file).")
+    memory = child.setting("Memory", process.memory, "Task memory in MiB (environment file).")
+    return cpu, memory
 
 
 def build_process(
@@ -102,19 +162,18 @@ def build_process(
     child = ChildStack(
         f"{process.logical}Stack",
         process_file(process),
-        f"{model.app} {model.environment}: the {process.name} process",
+        f"{model.app}: the {process.name} process",
+        environment=model.environment,
     )
     template = child.template
     inputs = take_inputs(child, model, process, sources)
     execution_role, task_role = task_roles(template, model, process, inputs)
-    task_definition = task_definition_of(
-        template, model, process, inputs, execution_role, task_role
-    )
+    task_definition = task_definition_of(child, model, process, inputs, execution_role, task_role)
     topic = None
     if has_release_alarms(process):
         topic = Ref(child.take(sources.alarm_topic_arn, "SNS topic the alarms notify."))
-    alarms = _release_alarms(template, model, process, inputs, topic)
-    service = _service(template, process, inputs, task_definition, alarms)
+    alarms = _release_alarms(child, model, process, inputs, topic)
+    service = _service(child, process, inputs, task_definition, alarms)
     return child.built(
         ProcessOutputs(
             service_name=child.give(
@@ -128,13 +187,22 @@ def build_process(
 
 
 def take_inputs(
-    child: ChildStack, model: AppModel, process: Process, sources: ProcessSources
+    child: ChildStack,
+    model: AppModel,
+    process: Process,
+    sources: ProcessSources,
+    *,
+    runs_image: bool = True,
 ) -> TaskInputs:
-    """Declare every parameter this process needs, each wired from the output that feeds it."""
+    """Declare every parameter this process needs, each wired from the output that feeds it or
+    set to the environment's value; `runs_image` False: no container of the process's image
+    (the release phase's user-setup step alone)."""
     cluster = sources.cluster
-    image_tag = None
-    if uses_image_tag(model, process):
-        image_tag = child.take(sources.image_tag, "Image tag of this release.")
+    task_image = None
+    if runs_image:
+        tag = child.take(sources.image_tag, "Image tag of this release.")
+        task_image = image(child, model, process, tag)
+    cpu, memory = task_size(child, process)
     services: dict[tuple[str, str], Parameter] = {}
     secrets: dict[str, Parameter] = {}
     for variable in process.variables_of(ServiceVariable):
@@ -155,7 +223,10 @@ def take_inputs(
         log_group=child.take(
             cluster.log_group_names[process.name], "Log group for stdout.", name="LogGroupName"
         ),
-        image_tag=image_tag,
+        cpu=cpu,
+        memory=memory,
+        image=task_image,
+        variables=variable_settings(child, process),
         services=services,
         secrets=secrets,
         load_balancer=_take_load_balancer(child, cluster) if process.load_balanced else None,
@@ -241,12 +312,12 @@ def _secret_arns(process: Process, inputs: TaskInputs) -> list[object]:
 
 
 def _release_alarms(
-    template: Template, model: AppModel, process: Process, inputs: TaskInputs, topic: Ref | None
+    child: ChildStack, model: AppModel, process: Process, inputs: TaskInputs, topic: Ref | None
 ) -> list[cw.Alarm]:
     """The alarms that roll this service's deployment back; the service names them."""
     balancer = inputs.load_balancer
     return add_release_alarms(
-        template,
+        child,
         model,
         process,
         Ref(inputs.cluster),
@@ -257,7 +328,7 @@ def _release_alarms(
 
 
 def task_definition_of(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     process: Process,
     inputs: TaskInputs,
@@ -268,37 +339,53 @@ def task_definition_of(
     """`stem` names a task definition other than the service's (the release phase's): its
     logical id, family and log stream prefix."""
     name = stem.lower() or process.name
-    container = container_of(model, process, inputs, name)
+    container = container_of(process, inputs, name)
     return task_definition_with(
-        template, model, process, (execution_role, task_role), [container], stem=stem
+        child,
+        model,
+        process,
+        (execution_role, task_role),
+        [container],
+        size=(Ref(inputs.cpu), Ref(inputs.memory)),
+        stem=stem,
     )
 
 
 def task_definition_with(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     process: Process,
     roles: tuple[iam.Role, iam.Role],
     containers: list[ecs.ContainerDefinition],
+    *,
+    size: tuple[object, object],
     stem: str = "",
     extra_volumes: tuple[str, ...] = (),
 ) -> ecs.TaskDefinition:
-    """A Fargate task definition sized like `process`, with these containers and the process's
-    scratch volumes plus `extra_volumes` (another container's own)."""
+    """A Fargate task definition of `size` (CPU units, MiB), with these containers and the
+    process's scratch volumes plus `extra_volumes` (another container's own)."""
     name = stem.lower() or process.name
     execution_role, task_role = roles
+    child.environment_name()
+    architecture = child.setting(
+        "CpuArchitecture",
+        model.cpu_architecture,
+        "CPU architecture of the tasks (environment file).",
+        AllowedValues=CPU_ARCHITECTURES,
+    )
     # Bind mounts without a host: empty, on the task's ephemeral storage, gone with the task.
     volumes = [ecs.Volume(Name=volume) for volume in (*process.scratch_volumes, *extra_volumes)]
-    return template.add_resource(
+    cpu, memory = size
+    return child.template.add_resource(
         ecs.TaskDefinition(
             f"{stem or process.logical}TaskDefinition",
-            Family=f"{model.app}-{model.environment}-{name}",
+            Family=Sub(f"{model.app}-${{EnvironmentName}}-{name}"),
             RequiresCompatibilities=["FARGATE"],
             NetworkMode="awsvpc",
-            Cpu=str(process.cpu),
-            Memory=str(process.memory),
+            Cpu=cpu,
+            Memory=memory,
             RuntimePlatform=ecs.RuntimePlatform(
-                CpuArchitecture=model.cpu_architecture, OperatingSystemFamily="LINUX"
+                CpuArchitecture=Ref(architecture), OperatingSystemFamily="LINUX"
             ),
             ExecutionRoleArn=GetAtt(execution_role, "Arn"),
             TaskRoleArn=GetAtt(task_role, "Arn"),
@@ -327,10 +414,13 @@ def _hardened(process: Process) -> dict[str, object]:
 
 
 def container_of(
-    model: AppModel, process: Process, inputs: TaskInputs, stream_prefix: str
+    process: Process, inputs: TaskInputs, stream_prefix: str
 ) -> ecs.ContainerDefinition:
+    if inputs.image is None:
+        raise ValueError(f"{process.name}: a container, but its inputs took no image")
     environment = [
-        ecs.Environment(Name=v.name, Value=v.value) for v in process.variables_of(PlainVariable)
+        ecs.Environment(Name=v.name, Value=Ref(inputs.variables[v.name]))
+        for v in process.variables_of(PlainVariable)
     ] + [
         ecs.Environment(Name=v.name, Value=Ref(inputs.services[(v.service, v.attribute)]))
         for v in process.variables_of(ServiceVariable)
@@ -349,11 +439,11 @@ def container_of(
         extra["PortMappings"] = [ecs.PortMapping(ContainerPort=process.port, Protocol="tcp")]
     return ecs.ContainerDefinition(
         Name=process.name,
-        Image=image(model, process, inputs.image_tag),
+        Image=inputs.image,
         Essential=True,
         # The task's only container may use all of the task's memory; a hard limit stated
         # (Control Tower CT.ECS.PR.7) rather than left to the task's.
-        Memory=process.memory,
+        Memory=Ref(inputs.memory),
         Environment=sorted(environment, key=lambda e: e.Name),
         Secrets=sorted(secrets, key=lambda s: s.Name),
         StopTimeout=STOP_TIMEOUT_SECONDS,
@@ -378,8 +468,18 @@ def _secret_value_from(variable: SecretVariable, inputs: TaskInputs) -> Sub:
     return arn("secretsmanager", f"secret:{variable.secret}{suffix}")
 
 
+def _capacity(child: ChildStack, process: Process) -> If:
+    """Fargate Spot or not is the environment file's choice: both strategies, one chosen."""
+    spot = child.flag("Spot", process.spot, "Run on Fargate Spot (environment file).")
+    return If(
+        spot,
+        capacity_provider_strategy(replace(process, spot=True)),
+        capacity_provider_strategy(replace(process, spot=False)),
+    )
+
+
 def _service(
-    template: Template,
+    child: ChildStack,
     process: Process,
     inputs: TaskInputs,
     task_definition: ecs.TaskDefinition,
@@ -402,13 +502,13 @@ def _service(
             )
         ]
         extra["HealthCheckGracePeriodSeconds"] = HEALTH_CHECK_GRACE_SECONDS
-    return template.add_resource(
+    return child.template.add_resource(
         ecs.Service(
             f"{process.logical}Service",
             ServiceName=process.name,  # unique in the app's own cluster; the alarms name it
             Cluster=Ref(inputs.cluster),
             TaskDefinition=Ref(task_definition),
-            CapacityProviderStrategy=capacity_provider_strategy(process),
+            CapacityProviderStrategy=_capacity(child, process),
             PropagateTags="SERVICE",
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(

@@ -13,6 +13,9 @@ With a database, the task's first step (a non-essential MySQL client container) 
 master and creates or updates the app's own user (its schema only, TLS required); the release
 command runs after it succeeds, as that user. The step runs again whenever the app user's
 generated secret changes, and alone when app.yaml has a database but no `release:`.
+
+The template is the same in every environment: the task's size, architecture, variables' values,
+the released digest and the runner's log retention are settings the root passes (wiring.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from awacs import awslambda, cloudformation, ecs, logs
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.iam import PassRole
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Parameter, Ref, Split, Sub, Template, iam
+from troposphere import GetAtt, Parameter, Ref, Split, Sub, iam
 from troposphere import awslambda as lambda_
 from troposphere import ecs as ecs_types
 from troposphere.cloudformation import CustomResource
@@ -44,7 +47,7 @@ from factorstack.stacks.process import (
     task_definition_with,
     task_roles,
 )
-from factorstack.stacks.wiring import Built, ChildStack, Handle
+from factorstack.stacks.wiring import ENVIRONMENT_NAME, Built, ChildStack, Handle
 
 RELEASE_PHASE_FILE = "release-phase.json"
 HANDLER_MODULE = "release_phase.py"
@@ -176,13 +179,14 @@ def build_release_phase(model: AppModel, sources: ProcessSources) -> Built[Relea
     child = ChildStack(
         "ReleaseStack",
         RELEASE_PHASE_FILE,
-        f"{model.app} {model.environment}: release phase in the {process.name} image"
+        f"{model.app}: release phase in the {process.name} image"
         if release
-        else f"{model.app} {model.environment}: release phase, the database user only",
+        else f"{model.app}: release phase, the database user only",
+        environment=model.environment,
     )
     template = child.template
     bare = replace(process, variables=(), command=None, port=None, writable=())
-    inputs = take_inputs(child, model, release or bare, sources)
+    inputs = take_inputs(child, model, release or bare, sources, runs_image=release is not None)
     setup = None if model.database is None else UserSetup.take(child, model.database, sources)
     execution_role, task_role = task_roles(
         template,
@@ -194,17 +198,18 @@ def build_release_phase(model: AppModel, sources: ProcessSources) -> Built[Relea
     )
     containers = [] if setup is None else [setup.container(inputs.log_group, STEM.lower())]
     if release is not None:
-        containers.append(_release_container(model, release, inputs, after=setup))
+        containers.append(_release_container(child, release, inputs, after=setup))
     task_definition = task_definition_with(
-        template,
+        child,
         model,
         release or bare,
         (execution_role, task_role),
         containers,
+        size=(Ref(inputs.cpu), Ref(inputs.memory)),
         stem=STEM,
         extra_volumes=() if setup is None else (USER_SETUP_VOLUME,),
     )
-    runner = _runner(template, model, inputs, task_definition, (execution_role, task_role))
+    runner = _runner(child, model, inputs, task_definition, (execution_role, task_role))
     extra: dict[str, object] = {}
     if release is not None:
         extra["Container"] = release.name
@@ -237,16 +242,22 @@ def build_release_phase(model: AppModel, sources: ProcessSources) -> Built[Relea
 
 
 def _release_container(
-    model: AppModel, release: Process, inputs: TaskInputs, after: UserSetup | None
+    child: ChildStack, release: Process, inputs: TaskInputs, after: UserSetup | None
 ) -> ecs_types.ContainerDefinition:
     """The release command's container; with a database it starts only once the user-setup
     step exited 0, and signs in as the app user that step made."""
-    container = container_of(model, release, inputs, STEM.lower())
+    container = container_of(release, inputs, STEM.lower())
     if after is not None:
         container.DependsOn = [
             ecs_types.ContainerDependency(ContainerName=USER_SETUP, Condition="SUCCESS")
         ]
-        container.MemoryReservation = release.memory - USER_SETUP_MEMORY_MIB
+        # The task's memory less the step's (no arithmetic in a template: the root computes it).
+        reservation = child.setting(
+            "ReleaseMemoryReservation",
+            release.memory - USER_SETUP_MEMORY_MIB,
+            "MiB the release command reserves: the task's memory less the user-setup step's.",
+        )
+        container.MemoryReservation = Ref(reservation)
     return container
 
 
@@ -428,24 +439,42 @@ class _Runner:
     invoke_policy: iam.PolicyType
 
 
+def log_retention(child: ChildStack, model: AppModel) -> Ref:
+    """The environment's log retention in days, as a setting."""
+    return Ref(
+        child.setting(
+            "LogRetentionDays",
+            model.log_retention_days,
+            "Days the Lambdas' logs are kept (environment file, log_retention_days).",
+        )
+    )
+
+
+def lambda_log_group(child: ChildStack, model: AppModel, logical_id: str, name: str) -> LogGroup:
+    """A Lambda's own log group, `/APP/ENV/NAME-SUFFIX`, kept as the environment says."""
+    child.environment_name()
+    return child.template.add_resource(
+        retain(
+            LogGroup(
+                logical_id,
+                LogGroupName=unique_name(f"/{model.app}/${{{ENVIRONMENT_NAME}}}/{name}-"),
+                RetentionInDays=log_retention(child, model),
+            )
+        )
+    )
+
+
 def _runner(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     inputs: TaskInputs,
     task_definition: object,
     task_roles: tuple[iam.Role, iam.Role],
 ) -> _Runner:
     """The Lambda behind the custom resource, allowed exactly what the handler does."""
-    log_group = template.add_resource(
-        retain(
-            LogGroup(
-                "ReleaseRunnerLogGroup",
-                LogGroupName=unique_name(f"/{model.app}/{model.environment}/release-runner-"),
-                RetentionInDays=model.log_retention_days,
-            )
-        )
-    )
-    justify_log_group(log_group, model.log_retention_days)
+    template = child.template
+    log_group = lambda_log_group(child, model, "ReleaseRunnerLogGroup", "release-runner")
+    justify_log_group(log_group)
     role = template.add_resource(
         iam.Role(
             "ReleaseRunnerRole",

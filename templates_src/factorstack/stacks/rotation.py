@@ -18,7 +18,9 @@ retry finds it set) and runs ALTER USER CURRENT_USER(). Only one-off tasks use t
 the moment between that change and finishSecret is acceptable, and nothing restarts.
 
 The schedules never rotate during a deploy (RotateImmediatelyOnUpdate false); the stack is
-left out when the environment's `database.rotation_days` is 0.
+left out when the environment's `database.rotation_days` is 0. Where it exists it is the same
+text in every environment: the days, the tasks' architecture and the Lambdas' log retention are
+settings the root passes (wiring.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from troposphere.logs import LogGroup
 
 from factorstack.model import ROTATION_USER_SUFFIX, AppModel, Database
 from factorstack.stacks import iam as policies
-from factorstack.stacks.common import arn, retain, unique_name
+from factorstack.stacks.common import arn
 from factorstack.stacks.data import PASSWORD_EXCLUDED_CHARACTERS, PASSWORD_LENGTH
 from factorstack.stacks.policy import (
     justify_log_group,
@@ -54,6 +56,7 @@ from factorstack.stacks.release_phase import (
     UserSetup,
     assume_role_by_lambda,
     handler_source,
+    lambda_log_group,
     run_task_statements,
 )
 from factorstack.stacks.wiring import Built, ChildStack
@@ -117,8 +120,9 @@ def build_rotation(model: AppModel, sources: ProcessSources) -> Built[None]:
     child = ChildStack(
         "RotationStack",
         ROTATION_FILE,
-        f"{model.app} {model.environment}: the database secrets rotate, the app user's with "
-        "two users taking turns, the master's in place",
+        f"{model.app}: the database secrets rotate, the app user's with two users taking "
+        "turns, the master's in place",
+        environment=model.environment,
     )
     template = child.template
     process = model.processes[0]  # its log group; none of its configuration
@@ -138,29 +142,30 @@ def build_rotation(model: AppModel, sources: ProcessSources) -> Built[None]:
     )
     setup = UserSetup.take(child, db, sources)
     roles = _task_roles(template, setup, log_group)
-    bare = replace(
-        process,
-        variables=(),
-        command=None,
-        port=None,
-        writable=(),
-        cpu=TASK_CPU,
-        memory=TASK_MEMORY,
-    )
+    bare = replace(process, variables=(), command=None, port=None, writable=())
+    size = (str(TASK_CPU), str(TASK_MEMORY))
     container = setup.container(
         log_group, STREAM_PREFIX, app_stage=PENDING, script=USER_SETUP_SCRIPT + SIGN_IN_CHECK
     )
     # The only container: it must be essential (a task needs one) and nothing waits on it.
     container.Essential = True
     task_definition = task_definition_with(
-        template, model, bare, roles, [container], stem=STEM, extra_volumes=(USER_SETUP_VOLUME,)
+        child,
+        model,
+        bare,
+        roles,
+        [container],
+        size=size,
+        stem=STEM,
+        extra_volumes=(USER_SETUP_VOLUME,),
     )
     master_task_definition = task_definition_with(
-        template,
+        child,
         model,
         bare,
         roles,
         [_master_container(setup, log_group)],
+        size=size,
         stem=f"Master{STEM}",
         extra_volumes=(USER_SETUP_VOLUME,),
     )
@@ -194,8 +199,15 @@ def build_rotation(model: AppModel, sources: ProcessSources) -> Built[None]:
         {},
         [],
     )
+    days = Ref(
+        child.setting(
+            "RotationDays",
+            db.rotation_days,
+            "Days between rotations of each secret (environment file, database.rotation_days).",
+        )
+    )
     for rotated in (app, master):
-        _rotate_on_schedule(template, model, wires, rotated, roles, db.rotation_days)
+        _rotate_on_schedule(child, model, wires, rotated, roles, days)
     return child.built(None)
 
 
@@ -232,16 +244,17 @@ class _Rotated:
 
 
 def _rotate_on_schedule(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     wires: _Wires,
     rotated: _Rotated,
     roles: tuple[iam.Role, iam.Role],
-    days: int,
+    days: Ref,
 ) -> None:
     """The secret's Lambda, Secrets Manager's permission to invoke it for that secret only, and
     the schedule, which never rotates during a deploy."""
-    function = justify_rotator(_rotator(template, model, wires, rotated, roles))
+    template = child.template
+    function = justify_rotator(_rotator(child, model, wires, rotated, roles))
     permission = template.add_resource(
         lambda_.Permission(
             f"{rotated.name}InvokedBySecretsManager",
@@ -341,23 +354,16 @@ def _run_task_arguments(wires: _Wires, task_definition: ecs_types.TaskDefinition
 
 
 def _rotator(
-    template: Template,
+    child: ChildStack,
     model: AppModel,
     wires: _Wires,
     rotated: _Rotated,
     roles: tuple[iam.Role, iam.Role],
 ) -> lambda_.Function:
     """One rotation Lambda, allowed exactly what its four steps do."""
-    log_group = template.add_resource(
-        retain(
-            LogGroup(
-                f"{rotated.name}LogGroup",
-                LogGroupName=unique_name(f"/{model.app}/{model.environment}/{rotated.log_name}-"),
-                RetentionInDays=model.log_retention_days,
-            )
-        )
-    )
-    justify_log_group(log_group, model.log_retention_days)
+    template = child.template
+    log_group = lambda_log_group(child, model, f"{rotated.name}LogGroup", rotated.log_name)
+    justify_log_group(log_group)
     role = template.add_resource(
         iam.Role(
             f"{rotated.name}Role",

@@ -4,6 +4,12 @@ A child declares an output with `ChildStack.give`, which returns a `Handle`; a c
 value declares its parameter with `ChildStack.take(handle)`, named after the output. The root only
 passes handles from one builder to the next, so every output and parameter name is spelled once,
 where it is defined, and a wrong wire is an error while building instead of a failed deploy.
+
+What an environment file chooses (sizes, counts, retention, Multi-AZ, a certificate...) reaches a
+child as a `setting`: a parameter whose literal value only the root holds. A child's text then
+depends on app.yaml alone, so every environment runs the same child templates (twelve-factor X)
+and only root.json differs; a `flag` is a true/false setting with a condition of the same name
+for the resources or values that exist only where it is on.
 """
 
 from __future__ import annotations
@@ -11,11 +17,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from troposphere import AWSHelperFn, GetAtt, Output, Parameter, Ref, Template, cloudformation
+from troposphere import (
+    AWSHelperFn,
+    Condition,
+    Equals,
+    GetAtt,
+    Output,
+    Parameter,
+    Ref,
+    Template,
+    cloudformation,
+)
 
 from factorstack.stacks.common import new_template
 
 Outputs = TypeVar("Outputs")
+ENVIRONMENT_NAME = "EnvironmentName"
+
+
+def _literal(value: str | int | float | bool) -> str:
+    """How the root passes a setting: nested-stack parameters are strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,8 +76,9 @@ class Built(Generic[Outputs]):
 class ChildStack:
     """A nested stack while its builder fills it: the template and the wires into it."""
 
-    def __init__(self, logical_id: str, file: str, description: str) -> None:
+    def __init__(self, logical_id: str, file: str, description: str, environment: str = "") -> None:
         self.file = file
+        self._environment = environment
         self.template = new_template(description)
         # TemplateURL is a local file, as `aws cloudformation package` wants. Deleting the child
         # deletes its resources under their own policies (the data tier's Snapshot/Retain still
@@ -62,6 +87,7 @@ class ChildStack:
             logical_id, TemplateURL=file, DeletionPolicy="Delete", UpdateReplacePolicy="Delete"
         )
         self._wires: dict[str, AWSHelperFn] = {}
+        self._settings: dict[str, str] = {}  # parameter → the literal the root passes
 
     def take(
         self,
@@ -85,12 +111,61 @@ class ChildStack:
             Parameter(title, Type=kind, Description=description, **properties)
         )
 
+    def setting(
+        self, name: str, value: str | int | float | bool, description: str, **properties: object
+    ) -> Parameter:
+        """A parameter holding the environment's own value, passed by the root as a literal.
+        Its type follows the value: Number for a number, "true"/"false" for a bool (use
+        `flag` for those), String otherwise; the value must be the same wherever it is asked."""
+        literal = _literal(value)
+        existing = self.template.parameters.get(name)
+        if existing is not None:
+            if self._settings.get(name) != literal:
+                raise ValueError(f"{self.file}: setting {name} given two values")
+            return existing
+        self._settings[name] = literal
+        if isinstance(value, bool):
+            properties = {"AllowedValues": ["true", "false"], **properties}
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        kind = "Number" if numeric else "String"
+        return self.template.add_parameter(
+            Parameter(name, Type=kind, Description=description, **properties)
+        )
+
+    def flag(self, name: str, value: bool, description: str) -> str:
+        """A true/false setting and its condition (`name` + "On"); returns the condition's name
+        for `Condition=` on a resource or `If(...)` on a value."""
+        parameter = self.setting(name, value, description)
+        condition = f"{name}On"
+        if condition not in self.template.conditions:
+            self.condition(condition, Equals(Ref(parameter), "true"))
+        return condition
+
+    def condition(self, name: str, expression: AWSHelperFn) -> str:
+        """A named condition of this template (same name, same expression: declared once)."""
+        if name not in self.template.conditions:
+            self.template.add_condition(name, expression)
+        return name
+
+    def is_on(self, name: str) -> Condition:
+        """`{"Condition": name}`, for composing conditions."""
+        return Condition(name)
+
+    def environment_name(self) -> Ref:
+        """The environment's name as a parameter, for names that embed it: write
+        `${EnvironmentName}` inside a Sub after calling this once."""
+        if not self._environment:
+            raise ValueError(f"{self.file}: ChildStack(..., environment=model.environment)")
+        return Ref(
+            self.setting(ENVIRONMENT_NAME, self._environment, "Environment name (names embed it).")
+        )
+
     def give(self, name: str, value: object, description: str) -> Handle:
         """An output of this stack, and the handle by which the root passes it on."""
         self.template.add_output(Output(name, Value=value, Description=description))
         return Handle.of_output(self.resource, name)
 
     def built(self, outputs: Outputs) -> Built[Outputs]:
-        if self._wires:
-            self.resource.Parameters = dict(self._wires)
+        if self._wires or self._settings:
+            self.resource.Parameters = {**self._wires, **self._settings}
         return Built(self.file, self.template, self.resource, outputs)

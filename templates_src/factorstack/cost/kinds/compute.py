@@ -3,7 +3,9 @@
 The task counts come from the service's scalable target (`<Process>ScalableTarget`, the
 autoscaling stack's logical id), else its DesiredCount, else 1 (what ECS starts without one).
 The CPU architecture comes from the task definition's RuntimePlatform (x86 when absent), and a
-capacity provider strategy that uses FARGATE_SPOT puts that share of the tasks on Spot.
+capacity provider strategy that uses FARGATE_SPOT puts that share of the tasks on Spot, priced
+at the Spot rate (`fargate_spot.*`), or at the on-demand rate (its fallback, an upper bound)
+where the price book has no Spot rate for the region.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from factorstack.cost.kinds.registry import billed
+from factorstack.cost.prices import SPOT_PREFIX
 from factorstack.cost.tree import Found, Tree, as_int, literal
 from factorstack.cost.usage import Assumptions, Usage
 
@@ -46,6 +49,16 @@ def spot_tasks(strategy: Any, tasks: int) -> int:
     return spot_base + (round(rest * weights.get(SPOT, 0) / total) if total else 0)
 
 
+def capacity_of(strategy: Any) -> str:
+    """`on-demand`, `Spot` or `on-demand + Spot`: the providers a service's strategy names, so a
+    cost delta says `capacity on-demand → Spot` when a process moves to Spot."""
+    items = strategy if isinstance(strategy, Sequence) else []
+    providers = {str(s.get("CapacityProvider")) for s in items if isinstance(s, Mapping)}
+    if SPOT not in providers:
+        return "on-demand"
+    return "Spot" if providers == {SPOT} else "on-demand + Spot"
+
+
 def architecture(task: Found) -> str:
     platform = task.properties.get("RuntimePlatform")
     if isinstance(platform, Mapping):
@@ -64,7 +77,8 @@ def fargate_service(found: Found, tree: Tree, assumptions: Assumptions) -> list[
     low, high = task_counts(found, tree)
     name = str(literal(found.properties.get("ServiceName"), found.logical))
     strategy = found.properties.get("CapacityProviderStrategy")
-    facts = (("cpu", str(cpu)), ("memory", str(memory)), ("architecture", arch))
+    capacity = ("capacity", capacity_of(strategy))
+    facts = (("cpu", str(cpu)), ("memory", str(memory)), ("architecture", arch), capacity)
     lines: list[Usage] = []
     for market, count in (("on-demand", _on_demand), ("Spot", _spot)):
         at_low, at_high = count(strategy, low), count(strategy, high)
@@ -77,12 +91,13 @@ def fargate_service(found: Found, tree: Tree, assumptions: Assumptions) -> list[
                     resource=name,
                     kind="Fargate service",
                     item=_item(measure, arch, market),
-                    price=f"fargate.{measure}_hour.{arch}",
+                    price=f"{_family(market)}.{measure}_hour.{arch}",
                     quantity=per_task * at_low,
                     quantity_max=per_task * at_high,
                     unit=unit,
                     tasks=(low, high),
                     facts=facts,
+                    fallback=f"fargate.{measure}_hour.{arch}" if market == "Spot" else None,
                 )
             )
     return lines
@@ -96,8 +111,11 @@ def _on_demand(strategy: Any, tasks: int) -> int:
     return tasks - spot_tasks(strategy, tasks)
 
 
+def _family(market: str) -> str:
+    """Spot has rates of its own (prices.py's Spot section); on-demand is its fallback."""
+    return SPOT_PREFIX.rstrip(".") if market == "Spot" else "fargate"
+
+
 def _item(measure: str, arch: str, market: str) -> str:
     what = "vCPU-hours" if measure == "vcpu" else "GB-hours"
-    if market == "Spot":  # Spot's price moves; the on-demand rate is its upper bound
-        return f"{what} ({arch}, Spot, priced at on-demand: an upper bound)"
-    return f"{what} ({arch})"
+    return f"{what} ({arch}, Spot)" if market == "Spot" else f"{what} ({arch})"

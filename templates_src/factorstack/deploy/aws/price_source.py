@@ -2,7 +2,8 @@
 table when AWS cannot be asked (--offline, a local endpoint, no credentials) or does not answer.
 
 The book always says which it is and its date; rates the Price List did not answer are taken
-from the shipped table and named.
+from the shipped table and named. The Price List has no Fargate Spot rates, so both kinds of
+book take them from the table's Spot section (its own source and date) where it has the region.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from factorstack.build.manifest import AwsTarget
+from factorstack.cost.price_list import query_for
 from factorstack.cost.prices import (
     PRICE_LIST,
     SHIPPED,
@@ -20,6 +22,7 @@ from factorstack.cost.prices import (
     book_from_json,
     book_to_json,
     shipped,
+    with_spot,
 )
 from factorstack.deploy.aws.pricing import PriceCalls, has_credentials, open_prices
 from factorstack.errors import DeployError, UsageError
@@ -65,7 +68,7 @@ def price_book(
         book = listed_book(target, set(keys), day or today(), calls)
     except DeployError as error:  # unreachable or refused: say so, price from the table
         return _labelled(shipped(target.region), f"Price List unavailable: {error}")
-    return _filled(book, set(keys))
+    return _filled(with_spot(book, keys), set(keys))
 
 
 def listed_book(target: AwsTarget, keys: set[str], day: str, calls: PriceCalls | None) -> PriceBook:
@@ -73,7 +76,7 @@ def listed_book(target: AwsTarget, keys: set[str], day: str, calls: PriceCalls |
     path = cache_folder() / f"{target.region}-{day}.json"
     cached = book_from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
     rates = dict(cached.rates) if cached else {}
-    missing = keys - set(rates)
+    missing = {key for key in keys - set(rates) if query_for(key) is not None}  # Spot: never
     if missing:
         rates.update((calls or open_prices(target)).rates(missing, target.region))
         _write(path, PriceBook(target.region, PRICE_LIST, day, rates))
@@ -94,11 +97,11 @@ def _filled(book: PriceBook, keys: set[str]) -> PriceBook:
     if not filled:
         return book
     source = f"{book.source}; from the {SHIPPED} ({table.date}): {', '.join(sorted(filled))}"
-    return PriceBook(book.region, source, book.date, {**book.rates, **filled})
+    return PriceBook(book.region, source, book.date, {**book.rates, **filled}, book.spot)
 
 
 def _labelled(book: PriceBook, reason: str) -> PriceBook:
-    return PriceBook(book.region, f"{book.source} ({reason})", book.date, book.rates)
+    return PriceBook(book.region, f"{book.source} ({reason})", book.date, book.rates, book.spot)
 
 
 def _write(path: Path, book: PriceBook) -> None:

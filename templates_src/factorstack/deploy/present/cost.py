@@ -41,6 +41,24 @@ def prices_line(estimate: Estimate) -> str:
     return f"prices: {book.source}, {book.region}, dated {book.date} (USD, on-demand)"
 
 
+def spot_line(estimate: Estimate) -> str | None:
+    """Where the Fargate Spot share's rate came from, or None when nothing runs on Spot."""
+    spot = estimate.spot_lines()
+    if not spot:
+        return None
+    region = estimate.book.region
+    if any(line.bound for line in spot) or estimate.book.spot is None:
+        return (
+            f"Spot: no Fargate Spot rate for {region} in the shipped table, so the Spot share "
+            "is priced at the on-demand rate, its upper bound"
+        )
+    source = estimate.book.spot
+    return (
+        f"Spot: Fargate Spot rates for {region} from {source.source}, read {source.date}; "
+        "Spot prices move with supply and demand, so the Spot share is that day's figure"
+    )
+
+
 def _quantity(line: Line) -> str:
     usage = line.usage
     text = f"{usage.quantity:,.2f}"
@@ -72,7 +90,7 @@ def _cells(line: Line, first: bool) -> list[str]:
     name = f"{usage.resource} ({usage.kind})" if first else ""
     return [
         name,
-        usage.item,
+        line.item,
         _quantity(line),
         _rate(line),
         money(line.monthly),
@@ -94,6 +112,8 @@ def rich_table(estimate: Estimate, title: str) -> Table:
 def notes(estimate: Estimate) -> list[str]:
     """What is printed under the table: the prices' source, the unpriced, the assumptions."""
     found = [prices_line(estimate)]
+    spot = spot_line(estimate)
+    found += [spot] if spot else []
     found += [
         f"not priced (no rate for {u.price}): {u.resource} {u.item}" for u in estimate.unpriced
     ]
@@ -107,7 +127,7 @@ def as_json(estimate: Estimate, environment: str) -> str:
         "environment": environment,
         "region": estimate.book.region,
         "currency": "USD",
-        "prices": {"source": estimate.book.source, "date": estimate.book.date},
+        "prices": _prices_json(estimate),
         "total_monthly_usd": round(estimate.total, ROUND),
         "total_monthly_max_usd": round(estimate.total_max, ROUND),
         "resources": resources,
@@ -120,6 +140,14 @@ def as_json(estimate: Estimate, environment: str) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def _prices_json(estimate: Estimate) -> dict[str, Any]:
+    """Where the rates came from; `spot` says where the Spot rates did (null: none shipped for
+    the region, so a Spot share is priced at on-demand)."""
+    book = estimate.book
+    spot = {"source": book.spot.source, "date": book.spot.date} if book.spot else None
+    return {"source": book.source, "date": book.date, "spot": spot}
+
+
 def _resource_json(name: str, items: list[Line]) -> dict[str, Any]:
     first = items[0].usage
     return {
@@ -130,8 +158,8 @@ def _resource_json(name: str, items: list[Line]) -> dict[str, Any]:
         "monthly_max_usd": round(sum(line.monthly_max for line in items), ROUND),
         "lines": [
             {
-                "item": line.usage.item,
-                "price_key": line.usage.price,
+                "item": line.item,
+                "price_key": line.usage.fallback if line.bound else line.usage.price,
                 "quantity": round(line.usage.quantity, 4),
                 "quantity_max": round(line.usage.most, 4),
                 "unit": line.usage.unit,
@@ -150,8 +178,10 @@ def delta_lines(delta: CostDelta | None) -> list[str]:
     if delta is None or delta.silent:
         return []
     after = delta.after
+    spot = spot_line(after)
     if delta.before is None:
-        return [f"monthly cost (new): {total_line(after)}; {prices_line(after)}"]
+        lines = [f"monthly cost (new): {total_line(after)}; {prices_line(after)}"]
+        return lines + ([spot] if spot else [])
     before = delta.before
     change = after.total - before.total
     lines = [change_item.line() for change_item in delta.changes]
@@ -159,7 +189,7 @@ def delta_lines(delta: CostDelta | None) -> list[str]:
         f"monthly cost: {money(before.total)} → {money(after.total)} "
         f"({money(change, signed=True)}) at the minimum task counts; {prices_line(after)}"
     )
-    return lines
+    return lines + ([spot] if spot else [])
 
 
 def delta_json(delta: CostDelta | None) -> dict[str, Any] | None:
@@ -169,7 +199,7 @@ def delta_json(delta: CostDelta | None) -> dict[str, Any] | None:
     before = delta.before
     return {
         "currency": "USD",
-        "prices": {"source": delta.after.book.source, "date": delta.after.book.date},
+        "prices": _prices_json(delta.after),
         "before_monthly_usd": round(before.total, ROUND) if before else None,
         "after_monthly_usd": round(delta.after.total, ROUND),
         "after_monthly_max_usd": round(delta.after.total_max, ROUND),

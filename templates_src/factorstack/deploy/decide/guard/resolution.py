@@ -8,9 +8,10 @@ create-only property changed) in any stack, or a parameter whose value changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from factorstack.build.resolve import resolve_tree
 from factorstack.deploy.decide.guard.engines import ENGINE_TYPES, engine_reason
 from factorstack.deploy.decide.guard.schema import (
     MISSING,
@@ -111,10 +112,18 @@ class Resolution:
     they have one (plan sends the build's value) and keep their deployed value otherwise.
     """
 
-    def __init__(self, deployed: dict[str, DeployedStack], new: dict[str, dict[str, Any]]):
+    def __init__(
+        self,
+        deployed: dict[str, DeployedStack],
+        new: dict[str, dict[str, Any]],
+        values: tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]] | None = None,
+    ):
         self.deployed = deployed
         self.new = new
         self.old = {path: stack.template for path, stack in deployed.items()}
+        # Both sides with the literals each root passes filled in (predict_tree): a create-only
+        # property whose text changes but whose value does not is no replacement.
+        self.values = values
         self._memo: dict[tuple[str, str, str], Change | None] = {}
         self._values: dict[str, dict[str, str]] = {}
 
@@ -205,7 +214,7 @@ class Resolution:
             return None  # added or removed: nothing kept that could be replaced
         if type_of(old) != type_of(new):
             return Change((Link(path, logical_id, f"is replaced (type {type_of(new)})"),), True)
-        changed, caused = self.create_only_changes(path, old, new)
+        changed, caused = self.create_only_changes(path, old, new, logical_id)
         if changed:
             how = f"is replaced (create-only {', '.join(changed)} changed)"
             return Change((Link(path, logical_id, how),), moves=True)
@@ -216,7 +225,7 @@ class Resolution:
         return None
 
     def create_only_changes(
-        self, path: str, old: dict[str, Any], new: dict[str, Any]
+        self, path: str, old: dict[str, Any], new: dict[str, Any], logical_id: str = ""
     ) -> tuple[list[str], list[tuple[str, Change]]]:
         """Create-only properties whose text changes, and those whose value changes upstream."""
         old_properties, new_properties = properties_of(old), properties_of(new)
@@ -226,11 +235,26 @@ class Resolution:
             name = "/".join(property_path)
             before = lookup(old_properties, property_path)
             after = lookup(new_properties, property_path)
-            if canonical(before) != canonical(after):
+            if canonical(before) != canonical(after) and not self._same_value(
+                path, logical_id, property_path
+            ):
                 changed.append(name)
             elif after is not MISSING and (change := self.upstream(path, after)) is not None:
                 caused.append((name, change))
         return changed, caused
+
+    def _same_value(self, path: str, logical_id: str, property_path: tuple[str, ...]) -> bool:
+        """Whether a property reads the same on both sides once the literals each root passes
+        are filled in (a literal that moved into a parameter with the same value)."""
+        if self.values is None or not logical_id:
+            return False
+        sides = [
+            lookup(
+                properties_of(section(tree.get(path), "Resources").get(logical_id)), property_path
+            )
+            for tree in self.values
+        ]
+        return MISSING not in sides and canonical(sides[0]) == canonical(sides[1])
 
     def output(self, path: str, name: str) -> Change | None:
         """How a nested stack's output changes, or None when it stays."""
@@ -279,7 +303,7 @@ class Resolution:
             if kind not in STATEFUL_TYPES or type_of(old_resources.get(logical_id)) != kind:
                 continue
             old = old_resources[logical_id]
-            reasons = self._replaced(path, old, new) + self._moved(path, new)
+            reasons = self._replaced(path, logical_id, old, new) + self._moved(path, new)
             reasons += self._engine(path, old, new)
             for secret, names in secret_reads(new, regenerated).items():
                 readers.setdefault(secret, []).append(logical_id)
@@ -293,9 +317,11 @@ class Resolution:
             found.append(Finding(shown, secret, SECRET_TYPE, [reason]))
         return found
 
-    def _replaced(self, path: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    def _replaced(
+        self, path: str, logical_id: str, old: dict[str, Any], new: dict[str, Any]
+    ) -> list[str]:
         """Replacement through a create-only property whose text stays but whose value moves."""
-        _changed, caused = self.create_only_changes(path, old, new)
+        _changed, caused = self.create_only_changes(path, old, new, logical_id)
         return [
             f"replaced (offline: create-only {name} changes because {explain(c.links, path)})"
             for name, c in caused
@@ -328,15 +354,34 @@ class Resolution:
         return [reason] if reason else []
 
 
+def _views(
+    deployed: dict[str, DeployedStack], new: dict[str, dict[str, Any]], *, substitute: bool
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Both sides as their environment reads them (see predict_tree)."""
+    old = {path: stack.template for path, stack in deployed.items()}
+    return resolve_tree(old, substitute=substitute), resolve_tree(new, substitute=substitute)
+
+
 def predict_tree(
     stack_name: str, deployed: dict[str, DeployedStack], new: dict[str, dict[str, Any]]
 ) -> list[Finding]:
-    """Offline, for a whole nested tree: `predict` per stack plus what follows values across it."""
-    resolution = Resolution(deployed, new)
+    """Offline, for a whole nested tree: `predict` per stack plus what follows values across it.
+
+    Both sides are first read as their environment runs them: conditions decided with the
+    literals each root passes its children (child templates are shared by every environment),
+    so a resource a condition leaves out counts as absent and an Fn::If is its chosen branch.
+    Parameters stay Refs there, for Resolution to follow and name. A create-only property
+    whose text changes counts only if its value changes too: a literal that moved into a
+    parameter the root passes with the same value is no change."""
+    old, new = _views(deployed, new, substitute=False)
+    old_values, new_values = _views(deployed, new, substitute=True)
+    deployed = {path: replace(stack, template=old[path]) for path, stack in deployed.items()}
+    resolution = Resolution(deployed, new, (old_values, new_values))
     found: list[Finding] = []
     for path, stack in sorted(deployed.items()):
         shown = f"{stack_name}/{path}" if path else stack_name
-        found += predict(shown, stack.template, new.get(path))
+        valued = predict(shown, old_values[path], new_values.get(path))
+        found += [f for f in predict(shown, stack.template, new.get(path)) if f in valued]
         if path in new:
             found += resolution.findings(path, shown)
     return merge(found)
