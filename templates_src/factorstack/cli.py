@@ -16,6 +16,9 @@ from factorstack.deploy.commands import register as register_deploy_commands
 from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, UsageError, UserError
 
 EXIT_INTERRUPTED = 130
+# `factorstack schema`'s choices: config/schema.py's KINDS, named here so that building the
+# parser does not import the config models (~0.4 s); tests/test_cli.py holds the two equal.
+SCHEMA_KINDS = ("app", "environment")
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 
@@ -27,23 +30,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _command_build(args: argparse.Namespace) -> int:
-    from factorstack.build import build
+    from factorstack.build import build, unchanged
 
-    report = build(
-        Path(args.root), args.environments or None, lint=not args.no_lint, lint_jobs=args.lint_jobs
-    )
-    for env in report.environments:
-        state = "written" if env.changed else "unchanged"
-        total = sum(env.resources.values())
-        print(
-            f"build/{env.name}: {len(env.files)} templates, {total} resources, {state}",
-            file=sys.stdout,
-        )
+    root, only, lint = Path(args.root), args.environments or None, not args.no_lint
+    summaries = unchanged(root, only, lint)  # nothing to render, write or lint: said at once
+    report = None
+    if summaries is None:
+        report = build(root, only, lint=lint, lint_jobs=args.lint_jobs)
+        summaries = [env.summary() for env in report.environments]
+    for env in summaries:
+        state = "written" if env.written else "unchanged"
+        print(f"build/{env.name}: {env.templates} templates, {env.resources} resources, {state}")
         for warning in env.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     if args.no_lint:
         print("cfn-lint: skipped (--no-lint); the next build with lint checks every template")
-    elif report.linted_files:
+    elif report is not None and report.linted_files:
         cached = report.distinct_files - report.cfn_linted_files
         print(
             f"cfn-lint: {report.linted_files} templates clean "
@@ -128,8 +130,6 @@ def _every_command(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from factorstack.config.schema import KINDS
-
     parser = _Parser(
         prog="factorstack",
         description="Twelve-factor app → nested CloudFormation for ECS Fargate, "
@@ -172,7 +172,7 @@ def make_parser() -> argparse.ArgumentParser:
     schema.add_argument(
         "kind",
         nargs="?",
-        choices=list(KINDS),
+        choices=SCHEMA_KINDS,
         help="app (app.yaml) or environment (environments/ENV.yaml)",
     )
     schema.add_argument(

@@ -113,6 +113,14 @@ class Process:
         return [v for v in self.variables if isinstance(v, kind)]
 
 
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy, RetentionInDays), in days:
+# config offers exactly these, and the stacks' LogRetentionDays parameters allow only these.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731),
+    *(1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
+
+
 @dataclass(frozen=True)
 class Network:
     cidr: str

@@ -378,3 +378,15 @@ def test_an_invalid_app_yaml_does_not_hide_an_environment_file_problem(sample_ro
     errors = capsys.readouterr().err.splitlines()
     assert [line.split(":")[0] for line in errors] == ["app.yaml", "environments/prod.yaml"]
     assert errors[1].startswith("environments/prod.yaml: region: 'Europe' is not valid")
+
+
+def test_the_retention_days_config_offers_are_those_the_stacks_allow() -> None:
+    """One list of what CloudWatch Logs accepts: config's choices and the LogRetentionDays
+    parameters' AllowedValues are the same (a wrong value fails at validation, not mid-deploy)."""
+    from typing import get_args
+
+    from factorstack.config.models import EnvironmentSpec
+    from factorstack.model import LOG_RETENTION_DAYS
+
+    annotation = EnvironmentSpec.model_fields["log_retention_days"].annotation
+    assert get_args(annotation) == LOG_RETENTION_DAYS

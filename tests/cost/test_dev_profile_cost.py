@@ -13,6 +13,7 @@ from tests.support.sample import copy_sample, edit_yaml
 from tests.support.templates import templates_of
 
 HOURS = 730
+MAX_SAVING = 30.98 + 3.60 + 2 * 6.83 + 6.83  # web and worker at their 2 tasks
 
 
 def estimate(root: Path, env: str = "dev") -> Estimate:
@@ -33,18 +34,21 @@ def before_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[Estimate, Es
     def undo_profile(data: dict[str, Any]) -> None:
         data.pop("cpu_architecture")
         data["network"].pop("nat")
+        for process in ("worker", "scheduler"):
+            data["processes"][process].pop("spot")
 
     edit_yaml(before / "environments/dev.yaml", undo_profile)
     return estimate(before), estimate(after)
 
 
-def test_the_dev_profile_saves_about_36_dollars_a_month(
+def test_the_dev_profile_saves_about_46_dollars_a_month(
     before_after: tuple[Estimate, Estimate],
 ) -> None:
     before, after = before_after
-    # 2026-11-26: $122.83 → $86.45 (the rest of the estimate moves as the app grows)
-    assert round(before.total - after.total, 2) == 36.38  # 30.98 egress + 3 x 1.80 Graviton
-    assert round(before.total_max - after.total_max, 2) == 39.98  # web and worker at 2 tasks
+    # 2026-11-26: $123.98 → $77.54 (the rest of the estimate moves as the app grows)
+    # 30.98 egress + 1.80 web on Graviton + 2 x 6.83 worker and scheduler on Graviton Spot
+    assert round(before.total - after.total, 2) == 46.44
+    assert round(before.total_max - after.total_max, 2) == round(MAX_SAVING, 2)
     assert after.unpriced == before.unpriced == ()
 
 
@@ -61,12 +65,16 @@ def test_the_nat_gateway_gives_way_to_a_t4g_nano(before_after: tuple[Estimate, E
     assert round(egress + changes["NatInstance1Address"].monthly, 2) == -30.98
 
 
-def test_graviton_tasks_cost_a_fifth_less(before_after: tuple[Estimate, Estimate]) -> None:
+def test_graviton_tasks_cost_a_fifth_less_and_spot_about_70_percent(
+    before_after: tuple[Estimate, Estimate],
+) -> None:
     changes = {change.resource: change for change in compare(*before_after).changes}
-    for process in ("web", "worker", "scheduler"):
-        assert changes[process].what == "architecture X86_64 → ARM64"
-        assert round(changes[process].monthly, 2) == -1.80  # 9.01 → 7.21 a task
+    assert changes["web"].what == "architecture X86_64 → ARM64"  # on-demand: it serves users
+    assert round(changes["web"].monthly, 2) == -1.80  # 9.01 → 7.21 a task
     assert round(changes["web"].monthly_max, 2) == -3.60  # at its 2 tasks
+    for process in ("worker", "scheduler"):
+        assert changes[process].what == "architecture X86_64 → ARM64, capacity on-demand → Spot"
+        assert round(changes[process].monthly, 2) == -6.83  # 9.01 → 2.18 a task
 
 
 def test_spot_is_named_and_priced_at_its_own_rate(tmp_path: Path) -> None:

@@ -53,9 +53,9 @@ def test_sample_dev_line_by_line(dev_tree: dict[str, dict[str, Any]]) -> None:
         "vCPU-hours (ARM64)": (round(vcpu, 2), round(2 * vcpu, 2)),
         "GB-hours (ARM64)": (round(gb, 2), round(2 * gb, 2)),
     }
-    assert lines_of(estimate, "scheduler") == {  # a singleton: one task, always
-        "vCPU-hours (ARM64)": (5.91, 5.91),
-        "GB-hours (ARM64)": (1.30, 1.30),
+    assert lines_of(estimate, "scheduler") == {  # a singleton on Spot: one task, always
+        "vCPU-hours (ARM64, Spot)": (1.79, 1.79),  # 182.5 x 0.00979124
+        "GB-hours (ARM64, Spot)": (0.39, 0.39),  # 365 x 0.00107649
     }
     # dev's NAT is a t4g.nano instance (network.nat: instance), not a NAT gateway
     assert lines_of(estimate, "NatInstance1") == {
@@ -82,7 +82,7 @@ def test_sample_dev_line_by_line(dev_tree: dict[str, dict[str, Any]]) -> None:
     assert lines_of(estimate, "WebUnhealthyTargetsAlarm") == {"alarm metrics (1)": (0.10, 0.10)}
     assert estimate.unpriced == ()
     assert estimate.total == pytest.approx(sum(line.monthly for line in estimate.lines))
-    assert 75 < estimate.total < estimate.total_max  # $86.45 and $100.87 on 2026-11-26
+    assert 75 < estimate.total < estimate.total_max  # $77.54 and $86.93 on 2026-11-26
 
 
 def test_prod_doubles_multi_az_and_counts_every_cache_node_and_nat(tmp_path: Path) -> None:

@@ -167,15 +167,15 @@ def dev_estimate(root: Path) -> Estimate:
 
 @pytest.fixture(scope="module")
 def dev_before_after(tmp_path_factory: pytest.TempPathFactory) -> tuple[Estimate, Estimate]:
-    """The sample's dev (ARM64) as shipped, and with worker and scheduler on Spot."""
+    """The sample's dev (ARM64) with worker and scheduler on demand, and as shipped (Spot)."""
     before = copy_sample(tmp_path_factory.mktemp("on-demand"))
     after = copy_sample(tmp_path_factory.mktemp("spot"))
 
-    def spot(data: dict[str, Any]) -> None:
+    def on_demand(data: dict[str, Any]) -> None:
         for process in ("worker", "scheduler"):
-            data["processes"].setdefault(process, {})["spot"] = True
+            data["processes"][process].pop("spot")
 
-    edit_yaml(after / "environments/dev.yaml", spot)
+    edit_yaml(before / "environments/dev.yaml", on_demand)
     return dev_estimate(before), dev_estimate(after)
 
 

@@ -27,13 +27,23 @@ def test_the_cluster_offers_fargate_and_fargate_spot(env: str) -> None:
     assert cluster["DefaultCapacityProviderStrategy"] == REGULAR
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_the_sample_runs_every_service_on_regular_fargate(env: str) -> None:
     templates = templates_of(REPO, env)
     for process in PROCESSES:
         properties = service(templates, process)
         assert properties["CapacityProviderStrategy"] == REGULAR
         assert "LaunchType" not in properties  # one or the other, never both
+
+
+def test_the_sample_dev_runs_worker_and_scheduler_on_spot_and_web_on_fargate() -> None:
+    """dev's profile: the web keeps serving from regular Fargate; the worker (its jobs survive
+    a restart) and the scheduler (a missed minute is fine in dev) take Spot on ARM64."""
+    templates = templates_of(REPO, "dev")
+    assert service(templates, "web")["CapacityProviderStrategy"] == REGULAR
+    for process in ("worker", "scheduler"):
+        strategy = service(templates, process)["CapacityProviderStrategy"]
+        assert strategy == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,10 @@ def test_enhanced_monitoring_through_a_role_only_rds_monitoring_assumes(data_tem
     assert "Policies" not in role
 
 
-def test_enhanced_monitoring_off_leaves_no_role(sample_root):
+def test_enhanced_monitoring_off_leaves_no_role_and_says_0(sample_root):
+    """0 is stated, not left out: on an update the RDS handler sends only properties that are
+    there, so a left-out interval would keep the database's old one (billed, with its role
+    gone)."""
     edit_yaml(
         sample_root / "environments/dev.yaml",
         lambda env: env["database"].update(monitoring_interval_seconds=0),
@@ -90,7 +93,7 @@ def test_enhanced_monitoring_off_leaves_no_role(sample_root):
     resources = templates_of(sample_root, "dev")["data.json"]["Resources"]
     assert "DatabaseMonitoringRole" not in resources
     props = resources["Database"]["Properties"]
-    assert "MonitoringInterval" not in props and "MonitoringRoleArn" not in props
+    assert props["MonitoringInterval"] == 0 and "MonitoringRoleArn" not in props
 
 
 def test_the_app_user_has_a_generated_secret_of_its_own(data_templates):

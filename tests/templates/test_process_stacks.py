@@ -95,7 +95,10 @@ def test_every_service_rolls_back_a_broken_release_and_leaves_the_count_alone(en
     assert breaker == {"Enable": True, "Rollback": True}
     assert "DesiredCount" not in service
     assert "LaunchType" not in service  # a capacity provider strategy instead (cluster.py)
-    assert service["CapacityProviderStrategy"][0]["CapacityProvider"] == "FARGATE"
+    # dev's worker and scheduler run on Spot (environments/dev.yaml); the rest on Fargate
+    spot = env == "dev" and process != "web"
+    expected = "FARGATE_SPOT" if spot else "FARGATE"
+    assert service["CapacityProviderStrategy"][0]["CapacityProvider"] == expected
     network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
     assert network["Subnets"] == {"Fn::Split": [",", {"Ref": "PrivateSubnetIds"}]}

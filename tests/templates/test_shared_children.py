@@ -54,3 +54,13 @@ def test_a_child_template_is_the_same_text_in_every_environment_that_has_it(buil
 def test_the_root_is_what_differs(built) -> None:
     roots = {files["root.json"] for files in built.values()}
     assert len(roots) == len(ENVIRONMENTS)
+
+
+@pytest.mark.parametrize(
+    "child", ["cluster.json", "network.json", "release-phase.json", "rotation.json"]
+)
+def test_log_retention_arrives_allowed_only_what_cloudwatch_logs_accepts(child) -> None:
+    spec = raw_templates_of(REPO, "dev")[child]["Parameters"]["LogRetentionDays"]
+    assert spec["Type"] == "Number"
+    assert "7" in spec["AllowedValues"] and "365" in spec["AllowedValues"]
+    assert "8" not in spec["AllowedValues"] and len(spec["AllowedValues"]) == 22

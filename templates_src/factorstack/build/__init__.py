@@ -9,6 +9,9 @@ rewritten nor linted again.
 Child templates are the same text in every environment (only root.json differs), so each is
 written once, content-addressed, to build/.shared/SHA256.json; build/ENV/NAME.json is a relative
 link to it and the manifest names its hash. Templates no manifest names any more are removed.
+
+`unchanged` answers first when nothing can have changed (build/unchanged.py), which is why the
+stacks (troposphere, awacs) are imported only by the functions that render.
 """
 
 from __future__ import annotations
@@ -19,29 +22,38 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from factorstack import limits
-from factorstack.build.lint_cache import LintCache, LintRun, lint_distinct
-from factorstack.build.manifest import (
+from factorstack.build.fingerprint import code_fingerprint
+from factorstack.build.layout import (
     BOOTSTRAP_BUCKET_FILE,
     BOOTSTRAP_FILE,
     BUILD_DIR,
     MANIFEST_FILE,
+    SHARED_DIR,
+    read_manifest,
     sha256,
 )
+from factorstack.build.lint_cache import LintCache, LintRun, lint_distinct
+from factorstack.build.unchanged import (
+    ENVIRONMENTS_FIELD,
+    FINGERPRINT_FIELD,
+    RESOURCES_FIELD,
+    WARNINGS_FIELD,
+    Summary,
+    unchanged_builds,
+)
 from factorstack.config import LoadedEnvironment, load_environments
+from factorstack.config.files import environment_names
 from factorstack.errors import BuildError
 from factorstack.lint import LintFinding, lint_templates, own_rules_id
 from factorstack.release_record import read_release
-from factorstack.stacks.bootstrap import create_bucket_template
-from factorstack.stacks.bootstrap import create_template as bootstrap_template
-from factorstack.stacks.root import ROOT_FILE, build_stack_set
 
 REJECTED_DIR = "rejected"
-SHARED_DIR = ".shared"  # content-addressed templates every environment links to
 
 
 def stack_name(loaded: LoadedEnvironment) -> str:
@@ -51,6 +63,22 @@ def stack_name(loaded: LoadedEnvironment) -> str:
 def render(body: dict[str, Any]) -> bytes:
     """Stable bytes for a template: the same input always gives the same file."""
     return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+
+
+class Renderer:
+    """render(), once per distinct body: the children are the same in every environment, and
+    json's indenting encoder is pure Python. A body's repr (C code) tells True from 1 from 1.0
+    and "1" from 1, so equal reprs are equal JSON; a different key order only costs a render."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, bytes] = {}
+
+    def __call__(self, body: dict[str, Any]) -> bytes:
+        key = repr(body)
+        data = self._done.get(key)
+        if data is None:
+            data = self._done[key] = render(body)
+        return data
 
 
 @dataclass
@@ -63,10 +91,21 @@ class EnvironmentBuild:
     changed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     linted_by: str | None = None  # the cfn-lint that passed these templates; None: not linted
+    fingerprint: str = ""  # the code that rendered them (build/fingerprint.py)
+    environment_files: list[str] = field(default_factory=list)  # environments/*.yaml then
 
     @property
     def name(self) -> str:
         return self.loaded.model.environment
+
+    def summary(self) -> Summary:
+        return Summary(
+            self.name,
+            len(self.files),
+            sum(self.resources.values()),
+            bool(self.changed),
+            tuple(self.warnings),
+        )
 
     def manifest(self) -> dict[str, Any]:
         model = self.loaded.model
@@ -83,6 +122,10 @@ class EnvironmentBuild:
             "processes": [p.name for p in model.processes],
             "templates": {name: sha256(data) for name, data in sorted(self.files.items())},
             "linted_by": self.linted_by,
+            FINGERPRINT_FIELD: self.fingerprint,
+            ENVIRONMENTS_FIELD: self.environment_files,
+            RESOURCES_FIELD: dict(sorted(self.resources.items())),
+            WARNINGS_FIELD: self.warnings,
         }
 
 
@@ -105,17 +148,27 @@ def with_release(loaded: LoadedEnvironment, root: Path) -> LoadedEnvironment:
     )
 
 
-def bootstrap_bodies(app: str, processes: list[str]) -> dict[str, dict[str, Any]]:
+def bootstrap_bodies(
+    app: str, processes: list[str], renderer: Callable[[dict[str, Any]], bytes] = render
+) -> dict[str, dict[str, Any]]:
     """bootstrap.json, and bootstrap-bucket.json when bootstrap.json cannot go inline: a first
     bootstrap then creates the bucket from it and reads bootstrap.json from that bucket."""
+    from factorstack.stacks.bootstrap import create_bucket_template
+    from factorstack.stacks.bootstrap import create_template as bootstrap_template
+
     full = bootstrap_template(app, processes).to_dict()
-    if limits.fits_inline(len(render(full))):
+    if limits.fits_inline(len(renderer(full))):
         return {BOOTSTRAP_FILE: full}
     return {BOOTSTRAP_FILE: full, BOOTSTRAP_BUCKET_FILE: create_bucket_template(app).to_dict()}
 
 
-def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
-    """Templates of one environment as bytes, checked against CloudFormation's limits."""
+def render_environment(
+    loaded: LoadedEnvironment, renderer: Callable[[dict[str, Any]], bytes] | None = None
+) -> EnvironmentBuild:
+    """Templates of one environment as bytes, checked against CloudFormation's limits; pass
+    one Renderer for every environment of a build to encode each distinct body once."""
+    from factorstack.stacks.root import build_stack_set
+
     files: dict[str, bytes] = {}
     resources: dict[str, int] = {}
     errors: list[str] = []
@@ -131,9 +184,10 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
         ) from None
     processes = [process.name for process in loaded.model.processes]
     bodies = {name: template.to_dict() for name, template in stack_set.items()}
-    bodies.update(bootstrap_bodies(loaded.model.app, processes))
+    renderer = renderer or Renderer()
+    bodies.update(bootstrap_bodies(loaded.model.app, processes, renderer))
     for name, body in bodies.items():
-        data = render(body)
+        data = renderer(body)
         files[name] = data
         resources[name] = len(body.get("Resources", {}))
         # bootstrap-bucket.json goes inline (TemplateBody): the bucket does not exist yet.
@@ -145,14 +199,6 @@ def render_environment(loaded: LoadedEnvironment) -> EnvironmentBuild:
     return EnvironmentBuild(loaded, files, resources, warnings=warnings)
 
 
-def _read_manifest(folder: Path) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
 def linter_id() -> str:
     """Which checks the templates passed: a new cfn-lint version or a change to our own rules
     may find what the last one did not, so either re-lints every template."""
@@ -162,7 +208,9 @@ def linter_id() -> str:
 def _changed_files(env: EnvironmentBuild, folder: Path, linted_by: str | None) -> list[str]:
     """Files whose content differs from what is on disk and recorded in the manifest; every
     file when they are to be linted and the recorded set was not (or by another cfn-lint)."""
-    manifest = _read_manifest(folder) or {}
+    from factorstack.stacks.root import ROOT_FILE
+
+    manifest = read_manifest(folder) or {}
     recorded = manifest.get("templates", {})
     if linted_by is not None and manifest.get("linted_by") != linted_by:
         return sorted(env.files)
@@ -197,6 +245,8 @@ def _store(shared: Path, data: bytes) -> str:
 def _write_set(folder: Path, env: EnvironmentBuild, shared: Path) -> None:
     """root.json and the manifest as files; every other template written once to the shared
     store and linked as ../.shared/SHA.json (the store sits beside build/ENV)."""
+    from factorstack.stacks.root import ROOT_FILE
+
     folder.mkdir(parents=True)
     for name, data in env.files.items():
         if name == ROOT_FILE:
@@ -213,7 +263,7 @@ def _prune_shared(out: Path) -> None:
         return
     named: set[str] = set()
     for folder in out.iterdir():
-        manifest = _read_manifest(folder) if folder.is_dir() else None
+        manifest = read_manifest(folder) if folder.is_dir() else None
         named.update(f"{digest}.json" for digest in (manifest or {}).get("templates", {}).values())
     for path in shared.glob("*.json"):
         if path.name not in named:
@@ -234,7 +284,7 @@ def _swap_in(staged: Path, target: Path) -> None:
 
 def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
     """Templates unchanged but config bytes changed (a comment): record the new config hash."""
-    if _read_manifest(folder) != env.manifest():
+    if read_manifest(folder) != env.manifest():
         temporary = folder / f".{MANIFEST_FILE}.tmp"
         temporary.write_bytes(render(env.manifest()))
         temporary.replace(folder / MANIFEST_FILE)
@@ -243,6 +293,8 @@ def _refresh_manifest(folder: Path, env: EnvironmentBuild) -> None:
 def _stage(staging: Path, pending: list[EnvironmentBuild]) -> list[Path]:
     """Write each changed environment under staging; the files to lint (root always, as it
     names the others)."""
+    from factorstack.stacks.root import ROOT_FILE
+
     to_lint: list[Path] = []
     for env in pending:
         folder = staging / env.name
@@ -302,15 +354,24 @@ def _write_changed(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def unchanged(root: Path, only: list[str] | None = None, lint: bool = True) -> list[Summary] | None:
+    """Each environment's summary when `build` would find nothing to write or lint, told from
+    the manifests, the inputs' hashes and the code's fingerprint alone; None when in doubt."""
+    return unchanged_builds(root, only, linter_id() if lint else None, code_fingerprint())
+
+
 def build(
     root: Path, only: list[str] | None = None, lint: bool = True, lint_jobs: int = 1
 ) -> BuildReport:
     """Validate config, render, check limits, lint what changed, then write atomically."""
     out = root / BUILD_DIR
     loaded = [with_release(item, root) for item in load_environments(root, only)]
-    envs = [render_environment(item) for item in loaded]
+    renderer = Renderer()
+    envs = [render_environment(item, renderer) for item in loaded]
     linted_by = linter_id() if lint else None
+    fingerprint, environment_files = code_fingerprint(), environment_names(root)
     for env in envs:
+        env.fingerprint, env.environment_files = fingerprint, environment_files
         env.changed = _changed_files(env, out / env.name, linted_by)
     pending = [env for env in envs if env.changed]
     for env in pending:

@@ -11,13 +11,18 @@ deploy reads build/ without importing the code that renders it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factorstack.config import config_sha256
+# Re-exported (`as`): what build/ is made of is build/layout.py's to say; readers import it here.
+from factorstack.build.layout import BOOTSTRAP_BUCKET_FILE as BOOTSTRAP_BUCKET_FILE
+from factorstack.build.layout import BOOTSTRAP_FILE as BOOTSTRAP_FILE
+from factorstack.build.layout import BUILD_DIR as BUILD_DIR
+from factorstack.build.layout import MANIFEST_FILE as MANIFEST_FILE
+from factorstack.build.layout import sha256 as sha256
+from factorstack.config.files import config_sha256
 from factorstack.errors import NotReady
 
 # Re-exported (`as`): deploy reads these names of the built templates from here.
@@ -26,19 +31,7 @@ from factorstack.stacks.common import CREATE_FIRST_WITH as CREATE_FIRST_WITH
 from factorstack.stacks.nat_instance import PINNED_FROM_SSM as PINNED_FROM_SSM
 from factorstack.stacks.root import ROOT_FILE as ROOT_FILE
 
-BUILD_DIR = "build"
-MANIFEST_FILE = "manifest.json"
-# The app's bootstrap stack (artifacts bucket, one ECR repository per process), rendered into
-# every environment's folder: each environment bootstraps its own account and region.
-BOOTSTRAP_FILE = "bootstrap.json"
-# Only when bootstrap.json is too large to send inline: its artifacts bucket alone, which a first
-# bootstrap creates before it reads bootstrap.json from that bucket.
-BOOTSTRAP_BUCKET_FILE = "bootstrap-bucket.json"
 REBUILD = "run `make templates`"
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)

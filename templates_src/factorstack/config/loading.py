@@ -12,11 +12,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from factorstack.config.files import ENV_DIR, environment_names
 from factorstack.config.messages import describe_validation_errors
 from factorstack.errors import ConfigError
-
-APP_FILE = "app.yaml"
-ENV_DIR = "environments"
 
 Spec = TypeVar("Spec", bound=BaseModel)
 
@@ -109,14 +107,6 @@ def _without_unknown_keys(data: dict[str, Any], error: ValidationError) -> dict[
         except (KeyError, IndexError, TypeError):
             return None
     return pruned
-
-
-def environment_names(root: Path) -> list[str]:
-    """The environments the repo defines, one per `environments/NAME.yaml`, sorted."""
-    folder = root / ENV_DIR
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.yaml"))
 
 
 def unknown_environment(root: Path, env: str) -> str:

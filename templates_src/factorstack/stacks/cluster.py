@@ -51,7 +51,6 @@ CERTIFICATE_ARN = "CertificateArn"
 HAS_CERTIFICATE = "HasCertificate"
 DOMAIN_NAME = "DomainName"
 HAS_DOMAIN = "HasDomain"
-LOG_RETENTION_DAYS = "LogRetentionDays"
 
 
 def capacity_provider_strategy(process: Process) -> list[ecs.CapacityProviderStrategyItem]:
@@ -381,17 +380,15 @@ def _web_entry(
 
 def _log_group(child: ChildStack, model: AppModel, process: Process) -> Handle:
     """A process's log group, retained: its logs outlive a replaced or deleted stack."""
-    retention = child.setting(
-        LOG_RETENTION_DAYS,
-        model.log_retention_days,
-        "Days CloudWatch Logs keeps each process's output.",
+    retention = child.log_retention(
+        model.log_retention_days, "Days CloudWatch Logs keeps each process's output."
     )
     group = child.template.add_resource(
         retain(
             LogGroup(
                 f"{process.logical}LogGroup",
                 LogGroupName=log_group_name(child, model, process),
-                RetentionInDays=Ref(retention),
+                RetentionInDays=retention,
             )
         )
     )

@@ -382,7 +382,9 @@ def _enhanced_monitoring(child: ChildStack, db: Database) -> dict[str, object]:
         )
     )
     return {
-        "MonitoringInterval": If(on, Ref(interval), Ref("AWS::NoValue")),
+        # Always stated: 0 turns monitoring off. Left out, the RDS handler would send nothing
+        # on an update and the database would keep its old interval.
+        "MonitoringInterval": Ref(interval),
         "MonitoringRoleArn": If(on, GetAtt(role, "Arn"), Ref("AWS::NoValue")),
     }
 

@@ -106,15 +106,13 @@ def _associate(
 def _flow_logs(child: ChildStack, model: AppModel, vpc: ec2.VPC) -> None:
     template = child.template
     prefix = f"/{model.app}/${{{ENVIRONMENT_NAME}}}/vpc-flow-logs-"
-    retention = child.setting(
-        "LogRetentionDays", model.log_retention_days, "Days the VPC flow logs are kept."
-    )
+    retention = child.log_retention(model.log_retention_days, "Days the VPC flow logs are kept.")
     group = template.add_resource(
         retain(
             LogGroup(
                 FLOW_LOGS_GROUP,
                 LogGroupName=unique_name(prefix),
-                RetentionInDays=Ref(retention),
+                RetentionInDays=retention,
             )
         )
     )

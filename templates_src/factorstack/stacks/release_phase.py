@@ -21,6 +21,7 @@ the released digest and the runner's log retention are settings the root passes 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -115,10 +116,12 @@ class ReleasePhaseOutputs:
     task_definition_arn: Handle
 
 
+@functools.cache
 def handler_source(module: str = HANDLER_MODULE) -> str:
     """A handler in factorstack_lambda as Lambda gets it: each `from factorstack_lambda.X import`
     replaced by X's code (Lambda's inline code is one file), imports once, docstrings, comments
-    and blank lines gone, one space per indent."""
+    and blank lines gone, one space per indent. Cached: every environment inlines the same text,
+    and the package's files do not change while a build runs."""
     tree = ast.Module(body=_module_body(module, set()), type_ignores=[])
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -441,12 +444,9 @@ class _Runner:
 
 def log_retention(child: ChildStack, model: AppModel) -> Ref:
     """The environment's log retention in days, as a setting."""
-    return Ref(
-        child.setting(
-            "LogRetentionDays",
-            model.log_retention_days,
-            "Days the Lambdas' logs are kept (environment file, log_retention_days).",
-        )
+    return child.log_retention(
+        model.log_retention_days,
+        "Days the Lambdas' logs are kept (environment file, log_retention_days).",
     )
 
 

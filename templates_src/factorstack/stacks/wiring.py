@@ -29,10 +29,12 @@ from troposphere import (
     cloudformation,
 )
 
+from factorstack.model import LOG_RETENTION_DAYS
 from factorstack.stacks.common import new_template
 
 Outputs = TypeVar("Outputs")
 ENVIRONMENT_NAME = "EnvironmentName"
+LOG_RETENTION_PARAMETER = "LogRetentionDays"
 
 
 def _literal(value: str | int | float | bool) -> str:
@@ -158,6 +160,18 @@ class ChildStack:
             raise ValueError(f"{self.file}: ChildStack(..., environment=model.environment)")
         return Ref(
             self.setting(ENVIRONMENT_NAME, self._environment, "Environment name (names embed it).")
+        )
+
+    def log_retention(self, days: int, description: str) -> Ref:
+        """The environment's log retention in days (`LogRetentionDays`), allowed only the
+        values CloudWatch Logs accepts, so a wrong one fails at parameter validation."""
+        return Ref(
+            self.setting(
+                LOG_RETENTION_PARAMETER,
+                days,
+                description,
+                AllowedValues=[str(allowed) for allowed in LOG_RETENTION_DAYS],
+            )
         )
 
     def give(self, name: str, value: object, description: str) -> Handle:
