@@ -158,3 +158,26 @@ def test_a_tree_by_stack_path_reads_the_same_way() -> None:
     views = resolve_tree({"": _root(DEV), "WebStack": CHILD})
     assert "Listener" not in views["WebStack"]["Resources"]
     assert views["WebStack"]["Resources"]["Cache"]["Properties"]["NumCacheClusters"] == 1
+
+
+def test_text_reads_a_number_as_it_was_passed() -> None:
+    """CloudFormation compares and substitutes the text passed: "10.0" is not "10" there, even
+    though the property reading it gets the number 10."""
+    child = {
+        "Parameters": {"Threshold": {"Type": "Number"}},
+        "Conditions": {"IsTen": {"Fn::Equals": [{"Ref": "Threshold"}, "10"]}},
+        "Resources": {
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "Threshold": {"Ref": "Threshold"},
+                    "AlarmDescription": {"Fn::Sub": "above ${Threshold}"},
+                },
+            },
+            "Ten": {"Type": "AWS::SNS::Topic", "Condition": "IsTen"},
+        },
+    }
+    view = resolve(child, {"Threshold": "10.0"})["Resources"]
+    assert view["Alarm"]["Properties"] == {"Threshold": 10, "AlarmDescription": "above 10.0"}
+    assert "Ten" not in view
+    assert "Ten" in resolve(child, {"Threshold": "10"})["Resources"]

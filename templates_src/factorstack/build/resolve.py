@@ -55,9 +55,12 @@ def resolve(
     With `substitute` False only the conditions are decided (resources, outputs, Fn::If and
     AWS::NoValue): the Refs stay, for a reader that follows parameters itself."""
     known = typed(template, values)
+    # Where CloudFormation reads a value as text (Fn::Equals, Fn::Sub), it reads what was
+    # passed: "10.0" stays "10.0" even though the property gets the number 10.
+    texts = {name: values[name] for name in known}
     resolved: dict[str, Any] = copy.deepcopy(dict(template))
-    conditions = _conditions(resolved.get("Conditions") or {}, known)
-    walker = _Walker(known if substitute else {}, conditions)
+    conditions = _conditions(resolved.get("Conditions") or {}, texts)
+    walker = _Walker(known if substitute else {}, conditions, texts)
     for section in ("Resources", "Outputs"):
         entries = resolved.get(section)
         if isinstance(entries, dict):
@@ -109,7 +112,7 @@ def resolve_set(templates: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
     }
 
 
-def _conditions(declared: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, bool | None]:
+def _conditions(declared: Mapping[str, Any], known: Mapping[str, str]) -> dict[str, bool | None]:
     """Each condition's value, or None when it depends on something only a deploy knows."""
     states: dict[str, bool | None] = {}
 
@@ -128,7 +131,7 @@ def _conditions(declared: Mapping[str, Any], known: Mapping[str, Any]) -> dict[s
 
 
 def _evaluate(
-    expression: Any, known: Mapping[str, Any], condition: Callable[[str], bool | None]
+    expression: Any, known: Mapping[str, str], condition: Callable[[str], bool | None]
 ) -> bool | None:
     if not isinstance(expression, dict) or len(expression) != 1:
         return None
@@ -150,7 +153,7 @@ def _evaluate(
     return None
 
 
-def _scalar(value: Any, known: Mapping[str, Any]) -> Any:
+def _scalar(value: Any, known: Mapping[str, str]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"Ref"} and value["Ref"] in known:
             return known[value["Ref"]]
@@ -161,8 +164,6 @@ def _scalar(value: Any, known: Mapping[str, Any]) -> Any:
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     return str(value)
 
 
@@ -182,9 +183,15 @@ def _pick(function: str, argument: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, known: Mapping[str, Any], conditions: Mapping[str, bool | None]) -> None:
+    def __init__(
+        self,
+        known: Mapping[str, Any],
+        conditions: Mapping[str, bool | None],
+        texts: Mapping[str, str],
+    ) -> None:
         self.known = known
         self.conditions = conditions
+        self.texts = texts  # the same values as passed, for Fn::Sub
 
     def walk(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -231,7 +238,7 @@ class _Walker:
             if name in literal:
                 return _text(literal[name])
             if name not in variables and name in self.known:
-                return _text(self.known[name])
+                return self.texts[name]
             return match.group(0)
 
         text = _PLACEHOLDER.sub(fill, text)

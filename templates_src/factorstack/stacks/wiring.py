@@ -19,7 +19,6 @@ from typing import Generic, TypeVar
 
 from troposphere import (
     AWSHelperFn,
-    Condition,
     Equals,
     GetAtt,
     Output,
@@ -148,10 +147,6 @@ class ChildStack:
         if name not in self.template.conditions:
             self.template.add_condition(name, expression)
         return name
-
-    def is_on(self, name: str) -> Condition:
-        """`{"Condition": name}`, for composing conditions."""
-        return Condition(name)
 
     def environment_name(self) -> Ref:
         """The environment's name as a parameter, for names that embed it: write
