@@ -340,14 +340,68 @@ def test_environment_file_overrides_plain_values_but_never_a_process_reference(
         ),
     )
     edit_yaml(sample_root / "environments/dev.yaml", _set("environment", "QUEUE", "dev-queue"))
-    worker = next(p for p in model_of(sample_root, "dev").processes if p.name == "worker")
+    processes = {p.name: p for p in model_of(sample_root, "dev").processes}
+    worker = processes["worker"]
     assert {v.name: getattr(v, "value", None) for v in worker.variables}["QUEUE"] == "dev-queue"
+    # only the process that declares it gets it: web runs the same variables in every env
+    assert "QUEUE" not in {v.name for v in processes["web"].variables}
 
     edit_yaml(sample_root / "environments/dev.yaml", _set("environment", "TOKEN", "plain"))
     assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
     assert capsys.readouterr().err.startswith(
         "environments/dev.yaml: environment.TOKEN: app.yaml reads this from a parameter, secret"
     )
+
+
+def test_an_environment_file_cannot_add_a_variable_app_yaml_does_not_declare(
+    sample_root: Path, capsys
+):
+    """Such a variable would give that environment's process templates a container variable the
+    others lack, so dev would no longer run the templates staging and prod run."""
+    edit_yaml(sample_root / "environments/staging.yaml", _set("environment", "FEATURE_X", "on"))
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "environments/staging.yaml: environment.FEATURE_X: app.yaml declares no such variable, "
+        "and an environment may only change the value of one it declares (add it to app.yaml's "
+        "environment with the value the other environments get)"
+    )
+    assert not (sample_root / "build").exists()
+
+    edit_yaml(sample_root / "app.yaml", _set("environment", "FEATURE_X", "off"))
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 0
+    capsys.readouterr()
+    texts = {
+        env: (sample_root / f"build/{env}/process-web.json").read_text()
+        for env in ("dev", "staging", "prod")
+    }
+    assert len(set(texts.values())) == 1
+
+
+@pytest.mark.parametrize(("allocated", "ceiling", "lowest"), [(20, 21, 22), (100, 109, 110)])
+def test_a_storage_ceiling_less_than_ten_percent_above_the_storage_is_refused(
+    sample_root: Path, capsys, allocated: int, ceiling: int, lowest: int
+):
+    """RDS refuses MaxAllocatedStorage below 110% of AllocatedStorage ("Invalid max storage
+    size"): the data stack would fail to update and roll back. Equal turns autoscaling off."""
+    edit_yaml(
+        sample_root / "environments/dev.yaml",
+        lambda d: d["database"].update(
+            allocated_storage_gb=allocated, max_allocated_storage_gb=ceiling
+        ),
+    )
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"environments/dev.yaml: database.max_allocated_storage_gb: {ceiling} is less than 10% "
+        f"above allocated_storage_gb {allocated}, which RDS refuses (raise it to at least "
+        f"{lowest}, or set it to {allocated} to turn storage autoscaling off)"
+    )
+
+    for accepted in (lowest, allocated):
+        edit_yaml(
+            sample_root / "environments/dev.yaml",
+            lambda d, value=accepted: d["database"].update(max_allocated_storage_gb=value),
+        )
+        assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 0
 
 
 def test_an_unknown_key_does_not_hide_the_other_problems(sample_root: Path, capsys):

@@ -79,10 +79,17 @@ def test_sample_dev_line_by_line(dev_tree: dict[str, dict[str, Any]]) -> None:
         "GB ingested (assumed)": (0.57, 0.57),
         "GB stored (7-day retention)": (0.01, 0.01),  # 7/30 GB x 0.03
     }
+    # Groups only a Lambda function writes (once per deploy or rotation) are assumed 10 MB.
+    for group in ("ReleaseRunnerLogGroup", "RotatorLogGroup", "MasterRotatorLogGroup"):
+        assert lines_of(estimate, group) == {
+            "GB ingested (assumed)": (0.01, 0.01),  # 0.01 x 0.57
+            "GB stored (7-day retention)": (0.0, 0.0),
+        }
+    assert lines_of(estimate, "FlowLogsLogGroup")["GB ingested (assumed)"] == (0.57, 0.57)
     assert lines_of(estimate, "WebUnhealthyTargetsAlarm") == {"alarm metrics (1)": (0.10, 0.10)}
     assert estimate.unpriced == ()
     assert estimate.total == pytest.approx(sum(line.monthly for line in estimate.lines))
-    assert 75 < estimate.total < estimate.total_max  # $77.54 and $86.93 on 2026-11-26
+    assert 75 < estimate.total < estimate.total_max  # $75.83 and $85.22 on 2026-11-27
 
 
 def test_prod_doubles_multi_az_and_counts_every_cache_node_and_nat(tmp_path: Path) -> None:
@@ -143,3 +150,31 @@ def test_a_region_the_table_lacks_is_one_line() -> None:
         "no shipped prices for region ap-south-2 (the table has eu-west-1, us-east-1); run "
         "with AWS credentials and without --offline to read the AWS Price List"
     )
+
+
+def test_a_group_a_task_also_writes_keeps_the_full_log_assumption() -> None:
+    """Only a group nothing but Lambda functions write is assumed small: a function's group
+    that a container's awslogs driver also names is written all month."""
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"LoggingConfig": {"LogGroup": {"Ref": "Shared"}}},
+    }
+    task = {
+        "Type": "AWS::ECS::TaskDefinition",
+        "Properties": {
+            "ContainerDefinitions": [
+                {"LogConfiguration": {"Options": {"awslogs-group": {"Ref": "Shared"}}}}
+            ]
+        },
+    }
+    group = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}}
+    template = {
+        "Resources": {"Shared": group, "Own": group, "Fn": function, "Task": task},
+    }
+    template["Resources"]["OwnFn"] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"LoggingConfig": {"LogGroup": {"Ref": "Own"}}},
+    }
+    estimate = estimate_of({"": template})
+    assert lines_of(estimate, "Shared")["GB ingested (assumed)"] == (0.57, 0.57)
+    assert lines_of(estimate, "Own")["GB ingested (assumed)"] == (0.01, 0.01)

@@ -82,3 +82,51 @@ def test_a_region_without_prices_is_one_line_and_the_plan_goes_on(tmp_path: Path
     assert console.export_text().startswith(
         "cost: not estimated (no shipped prices for region ap-south-2"
     )
+
+
+def _cache_tree(nodes_default: int) -> dict[str, dict[str, Any]]:
+    root = {
+        "Parameters": {"CacheNodes": {"Type": "Number", "Default": nodes_default}},
+        "Resources": {
+            "DataStack": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Properties": {
+                    "TemplateURL": "data.json",
+                    "Parameters": {"CacheNodes": {"Ref": "CacheNodes"}},
+                },
+            }
+        },
+    }
+    data = {
+        "Parameters": {"CacheNodes": {"Type": "Number"}},
+        "Resources": {
+            "Cache": {
+                "Type": "AWS::ElastiCache::ReplicationGroup",
+                "Properties": {
+                    "CacheNodeType": "cache.t4g.micro",
+                    "Engine": "valkey",
+                    "NumCacheClusters": {"Ref": "CacheNodes"},
+                },
+            }
+        },
+    }
+    return {"": root, "DataStack": data}
+
+
+def test_the_deployed_side_counts_what_the_stack_holds_not_its_roots_default(
+    tmp_path: Path,
+) -> None:
+    """A follow-up that did not finish leaves the stack holding 3 nodes while the deployed root
+    says 1: the delta of a plan that removes two nodes must show them going."""
+    aws = CountingAws(_cache_tree(1))
+    tree = DeployedTree(aws, "example-dev", {"CacheNodes": "3"})  # type: ignore[arg-type]
+    ctx, _ = offline_context(tmp_path)
+    new = _cache_tree(1)
+    cost = PlanCost(ctx, build_in("eu-west-1", tmp_path), new, tree)
+    delta = cost.delta()
+    assert delta is not None
+    assert [c.line() for c in delta.changes] == ["Cache nodes 3 → 1: -$20.56/month"]
+    # without the held values the deployed root's Default (1) would hide the change
+    plain = PlanCost(ctx, build_in("eu-west-1", tmp_path), new, DeployedTree(aws, "x"))  # type: ignore[arg-type]
+    unchanged = plain.delta()
+    assert unchanged is not None and not unchanged.changes

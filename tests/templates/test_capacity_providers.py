@@ -3,6 +3,7 @@ provider strategy (never a launch type), so turning `spot` on or off changes onl
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,44 @@ def test_a_worker_or_the_scheduler_may_run_on_spot_only(
     ]
 
 
-def test_spot_changes_nothing_but_the_strategy(tmp_path: Path) -> None:
+def test_spot_changes_the_strategy_and_forces_that_one_deployment(tmp_path: Path) -> None:
+    """ECS refuses a changed capacity provider strategy unless the update forces a new
+    deployment: the nonce follows the Spot setting, so it changes exactly with the strategy."""
     before = service(templates_of(REPO, "staging"), "worker")
     root = copy_sample(tmp_path)
     edit_yaml(
         root / "environments/staging.yaml", lambda d: d["processes"]["worker"].update(spot=True)
     )
     after = service(templates_of(root, "staging"), "worker")
-    assert {k for k in after if after[k] != before.get(k)} == {"CapacityProviderStrategy"}
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert changed == {"CapacityProviderStrategy", "ForceNewDeployment"}
+    assert before["ForceNewDeployment"]["EnableForceNewDeployment"] is True
+    nonce_before = before["ForceNewDeployment"]["ForceNewDeploymentNonce"]
+    nonce_after = after["ForceNewDeployment"]["ForceNewDeploymentNonce"]
+    assert re.fullmatch(r"[0-9a-f]{8}-spot-false", nonce_before)
+    assert nonce_after == nonce_before.replace("-spot-false", "-spot-true")
+
+
+def test_the_nonce_follows_the_strategies_a_process_can_have() -> None:
+    """A load-balanced process keeps a regular base beside Spot, another runs on Spot alone:
+    the nonce names the pair of strategies, so a process gaining or losing its port (which
+    changes its Spot strategy) forces the deployment ECS then requires too."""
+    templates = templates_of(REPO, "staging")
+    nonces = {
+        process: service(templates, process)["ForceNewDeployment"]["ForceNewDeploymentNonce"]
+        for process in PROCESSES
+    }
+    assert nonces["worker"] == nonces["scheduler"]  # the same two strategies
+    assert nonces["web"] != nonces["worker"]
+
+
+def test_a_change_of_size_forces_no_extra_deployment(tmp_path: Path) -> None:
+    """An unchanged nonce forces nothing: other changes deploy as they always did."""
+    before = service(templates_of(REPO, "staging"), "worker")
+    root = copy_sample(tmp_path)
+    edit_yaml(
+        root / "environments/staging.yaml",
+        lambda d: d["processes"]["worker"].update(cpu=1024, memory=2048),
+    )
+    after = service(templates_of(root, "staging"), "worker")
+    assert after["ForceNewDeployment"] == before["ForceNewDeployment"]

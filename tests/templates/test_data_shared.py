@@ -36,7 +36,6 @@ def _passed(root: Path, env: str) -> dict[str, object]:
                 "DatabaseMaxAllocatedStorage": "250",
                 "DatabaseMonitoringInterval": "60",
                 "CacheNodeType": "cache.t4g.micro",
-                "CacheNodes": "1",
                 "CacheSnapshotRetentionDays": "1",
             },
         ),
@@ -51,7 +50,6 @@ def _passed(root: Path, env: str) -> dict[str, object]:
                 "DatabaseMaxAllocatedStorage": "250",
                 "DatabaseMonitoringInterval": "60",
                 "CacheNodeType": "cache.m7g.large",
-                "CacheNodes": "2",
                 "CacheSnapshotRetentionDays": "7",
             },
         ),
@@ -60,6 +58,22 @@ def _passed(root: Path, env: str) -> dict[str, object]:
 def test_the_root_passes_each_environments_data_choices(env, wanted) -> None:
     passed = _passed(REPO, env)
     assert {name: passed[name] for name in wanted} == wanted
+
+
+@pytest.mark.parametrize(("env", "nodes", "failover"), [("dev", 1, "false"), ("prod", 2, "true")])
+def test_the_caches_nodes_and_failover_are_root_parameters(env, nodes, failover) -> None:
+    """Deploy may change one before the other (ElastiCache refuses both in one update), so
+    both are root parameters whose Defaults are the environment's values, named as a pair."""
+    root = raw_templates_of(REPO, env)["root.json"]
+    assert root["Parameters"]["CacheNodes"]["Default"] == nodes
+    assert root["Parameters"]["CacheFailover"]["Default"] == failover
+    assert root["Metadata"]["FactorstackFailoverAfterReplicas"] == {
+        "failover": "CacheFailover",
+        "nodes": "CacheNodes",
+    }
+    passed = _passed(REPO, env)
+    assert passed["CacheNodes"] == {"Ref": "CacheNodes"}
+    assert passed["CacheFailover"] == {"Ref": "CacheFailover"}
 
 
 @pytest.mark.parametrize(
@@ -115,13 +129,14 @@ def test_the_database_and_cache_are_never_conditional() -> None:
         assert policies == ("Snapshot", "Snapshot")
 
 
-def test_replicas_decide_failover_in_the_shared_text() -> None:
+def test_the_failover_parameter_decides_failover_in_the_shared_text() -> None:
     data = raw_templates_of(REPO, "prod")["data.json"]
     cache = data["Resources"]["Cache"]["Properties"]
     assert cache["NumCacheClusters"] == {"Ref": "CacheNodes"}
     assert cache["AutomaticFailoverEnabled"] == {"Fn::If": ["CacheReplicated", True, False]}
+    assert cache["MultiAZEnabled"] == {"Fn::If": ["CacheReplicated", True, False]}
     assert data["Conditions"]["CacheReplicated"] == {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": "CacheNodes"}, 1]}]
+        "Fn::Equals": [{"Ref": "CacheFailover"}, "true"]
     }
 
 

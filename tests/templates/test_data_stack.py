@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.sample import edit_yaml
-from tests.support.templates import resources_of_type, templates_of
+from tests.support.templates import raw_templates_of, resources_of_type, templates_of
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 
@@ -154,11 +154,15 @@ def test_database_settings_follow_the_environment(data_templates):
 def test_deletion_protection_arrives_from_the_root_and_is_off_on_first_create(env, wanted):
     """The root's parameter carries the environment's value; its metadata tells deploy to
     create the database without protection (a failed create can roll back) and follow up."""
-    templates = templates_of(Path(__file__).resolve().parents[2], env)
-    data = templates["data.json"]
+    repo = Path(__file__).resolve().parents[2]
+    templates = templates_of(repo, env)
+    data = raw_templates_of(repo, env)["data.json"]
     assert data["Resources"]["Database"]["Properties"]["DeletionProtection"] == {
         "Ref": "DatabaseDeletionProtection"
     }
+    # the environment's view: the value the root's parameter holds
+    resolved = templates["data.json"]["Resources"]["Database"]["Properties"]
+    assert resolved["DeletionProtection"] is (wanted == "true")
     root = templates["root.json"]
     assert root["Parameters"]["DatabaseDeletionProtection"]["Default"] == wanted
     passed = root["Resources"]["DataStack"]["Properties"]["Parameters"]

@@ -107,7 +107,10 @@ def test_load_balancer_deletion_protection_is_a_root_parameter_off_on_first_crea
     assert parameter["Default"] == wanted
     wired = _props(root, "ClusterStack")["Parameters"]["LoadBalancerDeletionProtection"]
     assert wired == {"Ref": "LoadBalancerDeletionProtection"}
-    assert _attributes(built[env]["cluster.json"])["deletion_protection.enabled"] == {
+    # the environment's view reads the setting the root's parameter holds (its Default)
+    assert _attributes(built[env]["cluster.json"])["deletion_protection.enabled"] == wanted
+    raw = raw_templates_of(REPO, env)["cluster.json"]
+    assert _attributes(raw)["deletion_protection.enabled"] == {
         "Ref": "LoadBalancerDeletionProtection"
     }
     # protection refuses the delete a failed first create's rollback needs: create without it,
@@ -193,7 +196,8 @@ def test_the_alerts_template_reads_the_environment_from_root_parameters():
     for env in ALL_ENVS:
         passed = _props(raw[env]["root.json"], "AlertsStack")["Parameters"]
         assert passed["EnvironmentName"] == env
-        assert passed["DatabaseStorageAlarmBytes"] == str(int(20 * 1024**3 * 0.10))
+        # half of where storage autoscaling acts (10% free), so normal growth never fires it
+        assert passed["DatabaseStorageAlarmBytes"] == str(int(20 * 1024**3 * 0.05))
         resolved = templates_of(REPO, env)["alerts.json"]
         assert _props(resolved, "AlarmTopic")["DisplayName"] == f"example {env} alarms"
 
@@ -208,7 +212,7 @@ def test_the_storage_alarm_follows_the_environments_allocated_storage(sample_roo
         lambda d: d.update(notify={"emails": ["ops@example.com"]}),
     )
     dev = templates_of(sample_root, "dev")
-    assert _props(dev["alerts.json"], "DatabaseStorageAlarm")["Threshold"] == 10 * 1024**3
+    assert _props(dev["alerts.json"], "DatabaseStorageAlarm")["Threshold"] == 5 * 1024**3
     # only root.json carries the value: the alerts text is what staging runs (same addresses)
     assert json.dumps(raw_templates_of(sample_root, "dev")["alerts.json"], sort_keys=True) == (
         json.dumps(raw_templates_of(sample_root, "staging")["alerts.json"], sort_keys=True)
@@ -261,7 +265,7 @@ def test_health_alarms_watch_the_load_balancer_and_the_database(built):
         "Value": {"Fn::Select": [0, {"Fn::Split": [".", {"Ref": "DatabaseHost"}]}]},
     }
     storage = alarms["DatabaseStorageAlarm"]["Properties"]
-    assert storage["Threshold"] == float(int(20 * 1024**3 * 0.10))  # 10% of 20 GiB
+    assert storage["Threshold"] == float(int(20 * 1024**3 * 0.05))  # 5% of 20 GiB
     params = _props(built["prod"]["root.json"], "AlertsStack")["Parameters"]
     assert params["DatabaseHost"] == {"Fn::GetAtt": ["DataStack", "Outputs.DatabaseHost"]}
 

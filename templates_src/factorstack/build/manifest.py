@@ -28,6 +28,7 @@ from factorstack.errors import NotReady
 # Re-exported (`as`): deploy reads these names of the built templates from here.
 from factorstack.stacks.bootstrap import BUCKET_OUTPUT as BUCKET_OUTPUT
 from factorstack.stacks.common import CREATE_FIRST_WITH as CREATE_FIRST_WITH
+from factorstack.stacks.common import FAILOVER_AFTER_REPLICAS as FAILOVER_AFTER_REPLICAS
 from factorstack.stacks.nat_instance import PINNED_FROM_SSM as PINNED_FROM_SSM
 from factorstack.stacks.root import ROOT_FILE as ROOT_FILE
 

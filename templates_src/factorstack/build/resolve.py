@@ -23,10 +23,35 @@ _UNHANDLED: Any = object()
 UNKNOWN: Any = object()
 
 
-def literal_parameters(resource: Mapping[str, Any]) -> dict[str, str]:
-    """The parameters a nested-stack resource passes as literals (not wired from an output)."""
+def setting_defaults(template: Mapping[str, Any]) -> dict[str, str]:
+    """A root's parameters that hold an environment setting, with the value deploy passes (the
+    Default: deletion protection, the cache's nodes and failover). Not the image tag, which has
+    none, nor an SSM-typed parameter, whose Default is a name to look up."""
+    declared = template.get("Parameters") or {}
+    return {
+        name: _text(spec["Default"])
+        for name, spec in declared.items()
+        if isinstance(spec, Mapping)
+        and "Default" in spec
+        and spec.get("Type") in ("String", "Number")
+    }
+
+
+def literal_parameters(
+    resource: Mapping[str, Any], defaults: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The parameters a nested-stack resource passes as literals (not wired from an output),
+    and those it passes from a root setting (`defaults`, setting_defaults of its parent)."""
     passed = (resource.get("Properties") or {}).get("Parameters") or {}
-    return {k: str(v) for k, v in passed.items() if isinstance(v, str | int | float | bool)}
+    values = {k: str(v) for k, v in passed.items() if isinstance(v, str | int | float | bool)}
+    for key, value in passed.items():
+        if (
+            isinstance(value, Mapping)
+            and set(value) == {"Ref"}
+            and value["Ref"] in (defaults or {})
+        ):
+            values[key] = (defaults or {})[value["Ref"]]
+    return values
 
 
 def typed(template: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
@@ -101,11 +126,12 @@ def _drop_known(template: dict[str, Any], section: str, names: set[str]) -> None
 def resolve_set(templates: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Every template of one environment, each child read with the literals its root passes."""
     root = templates.get(ROOT_FILE)
+    defaults = setting_defaults(root or {})
     values: dict[str, dict[str, str]] = {}
     for resource in ((root or {}).get("Resources") or {}).values():
         url = (resource.get("Properties") or {}).get("TemplateURL")
         if resource.get("Type") == STACK_TYPE and isinstance(url, str):
-            values[url] = literal_parameters(resource)
+            values[url] = literal_parameters(resource, defaults)
     return {
         name: resolve(body, values[name]) if name in values else copy.deepcopy(dict(body))
         for name, body in templates.items()
@@ -261,7 +287,8 @@ def resolve_tree(
         parent = resolved.get(parent_path) if path else None
         resource = ((parent or {}).get("Resources") or {}).get(logical_id)
         if isinstance(resource, dict) and resource.get("Type") == STACK_TYPE:
-            values = literal_parameters(resource)
+            defaults = setting_defaults(tree[parent_path]) if parent_path == "" else None
+            values = literal_parameters(resource, defaults)
             resolved[path] = resolve(tree[path], values, substitute=substitute)
         else:
             resolved[path] = copy.deepcopy(dict(tree[path]))

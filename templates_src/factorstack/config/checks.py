@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterator
 
@@ -281,11 +282,24 @@ def check_environment(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iter
         yield from _task_count_problems(app.processes[name], name, sizing, env_file)
         # `spot` needs no check here: Fargate Spot takes X86_64 and ARM64 Linux tasks on the
         # platform version the services use (LATEST; ARM64 needs 1.4.0 or later: lint rule E9009).
-    if env.database.max_allocated_storage_gb < env.database.allocated_storage_gb:
+    # RDS refuses a storage-autoscaling ceiling less than 10% above the allocated storage;
+    # a ceiling equal to it turns storage autoscaling off.
+    allocated, ceiling = env.database.allocated_storage_gb, env.database.max_allocated_storage_gb
+    lowest_ceiling = math.ceil(allocated * 11 / 10)
+    if ceiling < allocated:
         yield (
             env_file,
             "database.max_allocated_storage_gb",
-            "is below allocated_storage_gb (raise it)",
+            f"{ceiling} is below allocated_storage_gb {allocated} (raise it to at least "
+            f"{lowest_ceiling}, or to {allocated} to turn storage autoscaling off)",
+        )
+    elif allocated < ceiling < lowest_ceiling:
+        yield (
+            env_file,
+            "database.max_allocated_storage_gb",
+            f"{ceiling} is less than 10% above allocated_storage_gb {allocated}, which RDS "
+            f"refuses (raise it to at least {lowest_ceiling}, or set it to {allocated} to turn "
+            "storage autoscaling off)",
         )
     if env.certificate_arn and f":acm:{env.region}:" not in env.certificate_arn:
         yield (
@@ -417,6 +431,17 @@ def _override_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Ite
         current = [app.environment.get(variable)] + [
             spec.environment.get(variable) for spec in app.processes.values()
         ]
+        if all(value is None for value in current):
+            # A variable only one environment has would give its process templates a container
+            # variable the others lack: the environments would no longer run the same templates.
+            yield (
+                env_file,
+                f"environment.{variable}",
+                "app.yaml declares no such variable, and an environment may only change the "
+                "value of one it declares (add it to app.yaml's environment with the value the "
+                "other environments get)",
+            )
+            continue
         if any(isinstance(value, references) for value in current):
             yield (
                 env_file,

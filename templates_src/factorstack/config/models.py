@@ -274,7 +274,13 @@ class DatabaseSettings(Strict):
     deletion_protection: bool = True
     backup_retention_days: int = Field(default=7, ge=1, le=35)
     allocated_storage_gb: int = Field(default=20, ge=20, le=65536)
-    max_allocated_storage_gb: int = Field(default=250, ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(
+        default=250,
+        ge=20,
+        le=65536,
+        description="Storage autoscaling's ceiling: at least 10% above allocated_storage_gb "
+        "(RDS refuses less), or equal to it to turn storage autoscaling off.",
+    )
     monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
         default=60,
         description="RDS enhanced monitoring: OS metrics every N seconds (0 turns it off).",

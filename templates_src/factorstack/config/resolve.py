@@ -89,8 +89,11 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
     processes = []
     for name, spec in app.processes.items():
         sizing = env.processes.get(name, ProcessSettings())
-        # The environment file has the last word on plain values (checks forbid it on references).
-        merged: dict[str, EnvValue] = {**app.environment, **spec.environment, **env.environment}
+        # The environment file has the last word on plain values (checks forbid it on references),
+        # for the processes that declare them: a variable one process declares reaches no other.
+        declared: dict[str, EnvValue] = {**app.environment, **spec.environment}
+        overrides = {k: v for k, v in env.environment.items() if k in declared}
+        merged: dict[str, EnvValue] = {**declared, **overrides}
         single = spec.singleton
         processes.append(
             Process(

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 HOURS_PER_MONTH = 730.0  # AWS's own convention for a month of an always-on resource
 LOG_GB_PER_GROUP = 1.0  # GB a log group ingests a month: a stated guess, not a measurement
+# A group only a Lambda function writes (the release runner, secret rotation) gets a few lines
+# per deploy or rotation: 10 MB a month is generous, where 1 GB would bill what never happens.
+LOG_GB_PER_FUNCTION_GROUP = 0.01
 NEVER_EXPIRES_DAYS = 365  # a log group kept forever is counted as one year's worth stored
 
 
@@ -20,13 +23,16 @@ class Assumptions:
 
     hours_per_month: float = HOURS_PER_MONTH
     log_gb_per_group: float = LOG_GB_PER_GROUP
+    log_gb_per_function_group: float = LOG_GB_PER_FUNCTION_GROUP
 
     def lines(self) -> list[str]:
         return [
             f"{self.hours_per_month:g} hours a month; every resource runs all month",
             "Fargate at each service's minimum and maximum task count (`min-max`)",
             f"CloudWatch Logs: {self.log_gb_per_group:g} GB ingested a month per log group, "
-            "stored for its retention (never-expiring groups: one year)",
+            f"{self.log_gb_per_function_group:g} GB per group only a Lambda function writes "
+            "(it runs per deploy or per rotation), stored for its retention (never-expiring "
+            "groups: one year)",
             "alarms: standard resolution, billed per metric they read",
             "not included: traffic (load balancer LCUs, NAT data processing, data transfer), "
             "Container Insights metrics, backups beyond the free allowance, ECR and S3 storage, "

@@ -66,9 +66,15 @@ class DeployedTree:
     """The deployed nested stack's templates, read once per plan: the guard and the cost delta
     both look at them."""
 
-    def __init__(self, aws: Gateway, stack_name: str) -> None:
+    def __init__(
+        self, aws: Gateway, stack_name: str, held: Mapping[str, str] | None = None
+    ) -> None:
+        """`held`: the root's parameter values as the stack holds them. They stand in for the
+        deployed root's Defaults, which a change set or follow-up that did not finish leaves
+        different from what runs (build/resolve.py reads a root setting from its Default)."""
         self.aws = aws
         self.stack_name = stack_name
+        self.held = dict(held or {})
         self._stacks: dict[str, str] | None = None
         self._templates: dict[str, dict[str, Any]] = {}
 
@@ -80,11 +86,28 @@ class DeployedTree:
 
     def template(self, path: str) -> dict[str, Any]:
         if path not in self._templates:
-            self._templates[path] = self.aws.deployed_template(self.stacks()[path])
+            template = self.aws.deployed_template(self.stacks()[path])
+            self._templates[path] = (
+                with_held_defaults(template, self.held) if not path else template
+            )
         return self._templates[path]
 
     def templates(self) -> dict[str, dict[str, Any]]:
         return {path: self.template(path) for path in sorted(self.stacks())}
+
+
+def with_held_defaults(template: dict[str, Any], held: Mapping[str, str]) -> dict[str, Any]:
+    """The deployed root with each parameter's Default replaced by the value the stack holds."""
+    declared = template.get("Parameters")
+    if not held or not isinstance(declared, dict):
+        return template
+    parameters = {
+        name: {**spec, "Default": held[name]}
+        if isinstance(spec, dict) and "Default" in spec and name in held
+        else spec
+        for name, spec in declared.items()
+    }
+    return {**template, "Parameters": parameters}
 
 
 def plan_cost(

@@ -29,8 +29,10 @@ from factorstack.deploy.decide.follow_up import follow_up_lines, follow_up_value
 from factorstack.deploy.decide.images import refuse_missing, wanted_images
 from factorstack.deploy.decide.named_replacement import named_replacements
 from factorstack.deploy.decide.parameters import (
-    create_first_values,
     effective_image_tag,
+    first_values,
+    needs_pair_from_children,
+    pair_from_children,
     pinned_values,
     stack_parameters,
 )
@@ -93,12 +95,18 @@ def run_plan(
 
     revision = current_revision(ctx.root)
     pinned = pinned_values(root_template, stack, aws.public_parameter, newest_nat_image)
+    judged = stack
+    if stack is not None and needs_pair_from_children(root_template, stack):
+        deployed_root = aws.deployed_template(stack.stack_id)
+        judged = pair_from_children(root_template, stack, deployed_root)
+    first = first_values(root_template, judged)
     request = plan_request(
-        build, revision, change_set_type, stack, packaged, root_template, tag, pinned
+        build, revision, change_set_type, stack, packaged, root_template, tag, pinned, first
     )
-    follow_up = follow_up_values(root_template, create_first_values(root_template, stack))
+    follow_up = follow_up_values(root_template, first)
     updating = change_set_type == "UPDATE"
-    tree = DeployedTree(aws, build.stack_name) if updating else None  # read once: guard, cost
+    held = stack.parameters if stack else None
+    tree = DeployedTree(aws, build.stack_name, held) if updating else None  # guard, cost
     cost = PlanCost(ctx, build, new_templates(build, packaged), tree)
     try:
         reviewed = reviewed_change_set(
@@ -106,7 +114,9 @@ def run_plan(
             aws,
             request,
             allow_replace,
-            show=partial(show_review, ctx, build, follow_up_lines(follow_up), cost, parity),
+            show=partial(
+                show_review, ctx, build, follow_up_lines(follow_up, root_template), cost, parity
+            ),
             findings=partial(guard_findings, aws, build, packaged, deployed=updating, tree=tree),
         )
     except GuardRefusal:
@@ -195,9 +205,11 @@ def plan_request(
     root_template: dict[str, Any],
     tag: str | None,
     pinned: dict[str, str] | None = None,
+    first: dict[str, str] | None = None,
 ) -> ChangeSetRequest:
     """The root change set: the packaged root, named after the revision, tagged with it;
-    `pinned`: the pinned parameters' values (decide/parameters.py pinned_values)."""
+    `pinned`: the pinned parameters' values (decide/parameters.py pinned_values); `first`:
+    the values this change set passes before a follow-up (first_values)."""
     return ChangeSetRequest(
         stack_name=build.stack_name,
         name=change_set_name(build.environment, revision),
@@ -205,7 +217,7 @@ def plan_request(
         stack_exists=stack is not None,
         template_url=packaged.root_url,
         description=change_set_description(revision),
-        parameters=stack_parameters(root_template, stack, tag, pinned),
+        parameters=stack_parameters(root_template, stack, tag, pinned, first),
         tags={
             "app": build.app,
             "environment": build.environment,

@@ -46,7 +46,11 @@ PERIOD_SECONDS = 300
 # Health thresholds, the same in every environment (the release alarms' are per environment).
 ELB_5XX_PER_PERIOD = 10  # answers the load balancer itself failed (no target, target timeout)
 DATABASE_CPU_PERCENT = 80.0  # for three periods running
-DATABASE_FREE_STORAGE_SHARE = 0.10  # of the allocated storage; autoscaling grows it before this
+# Of the storage the database was given. RDS storage autoscaling acts at 10% free (of the current
+# size), so an alarm there would fire at every normal growth; at half of that it means
+# autoscaling is at its ceiling or could not keep up (it waits 6 hours between growths). Once
+# the storage has grown, the same bytes are a smaller share: the alarm then fires later.
+DATABASE_FREE_STORAGE_SHARE = 0.05
 GIB = 1024**3
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 # Grants only for AWS services acting for a principal (Control Tower CT.KMS.PR.3). SNS and
@@ -248,8 +252,9 @@ def _database_alarms(
         child.template,
         topic,
         "DatabaseStorageAlarm",
-        f"database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of its allocated "
-        "storage (storage autoscaling has reached its maximum, or cannot keep up)",
+        f"database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of the storage it was "
+        "given, half of where storage autoscaling first grows it (autoscaling has reached its "
+        "ceiling, or cannot keep up)",
         Namespace="AWS/RDS",
         MetricName="FreeStorageSpace",
         Dimensions=instance,

@@ -68,6 +68,13 @@ def unique_name(prefix: str) -> Sub:
 # Defaults in a follow-up change set.
 CREATE_FIRST_WITH = "FactorstackCreateFirstWith"
 
+# Root template Metadata key: {"failover": P, "nodes": Q}, two root parameters of a replicated
+# service that one update must not change together. ElastiCache turns automatic failover on only
+# when a replica already exists, and removes the last replica only once failover is off, so
+# deploy changes the node count first when failover goes on, failover first when it goes off,
+# and the other in a follow-up change set.
+FAILOVER_AFTER_REPLICAS = "FactorstackFailoverAfterReplicas"
+
 
 HTTPS_PORT = 443
 ANYWHERE = "0.0.0.0/0"

@@ -65,6 +65,8 @@ MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"  # AWS manage
 MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]  # seconds RDS accepts; 0 turns it off
 MONITORING_ON = "DatabaseMonitoringOn"
 CACHE_REPLICATED = "CacheReplicated"
+CACHE_NODES = "CacheNodes"  # root parameters: deploy may change one before the other
+CACHE_FAILOVER = "CacheFailover"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,14 @@ class DataOutputs:
         if outputs is None:
             raise ValueError(f"the data stack has no {name}")
         return outputs
+
+
+class CacheShape(NamedTuple):
+    """The cache's node count and its failover switch: root parameters, because deploy may
+    change one before the other (ElastiCache refuses both in one update)."""
+
+    nodes: Handle
+    failover: Handle
 
 
 class Placement(NamedTuple):
@@ -390,11 +400,11 @@ def _enhanced_monitoring(child: ChildStack, db: Database) -> dict[str, object]:
 
 
 def _cache(
-    child: ChildStack, model: AppModel, cache: Cache, placement: Placement
+    child: ChildStack, model: AppModel, cache: Cache, placement: tuple[Placement, CacheShape]
 ) -> BackingServiceOutputs:
     """Valkey or Redis, encrypted in transit, behind a generated auth token."""
     template = child.template
-    vpc, subnets, tasks = placement
+    (vpc, subnets, tasks), shape = placement
     secret = template.add_resource(
         retain(
             secretsmanager.Secret(
@@ -420,12 +430,13 @@ def _cache(
         )
     )
     node_type = child.setting("CacheNodeType", cache.node_type, "ElastiCache node type.")
-    nodes = child.setting(
-        "CacheNodes",
-        1 + cache.replicas,
-        "The primary plus its replicas.",
-        MinValue=1,
-        MaxValue=6,
+    nodes = child.take(
+        shape.nodes, "The primary plus its replicas.", "Number", MinValue=1, MaxValue=6
+    )
+    failover = child.take(
+        shape.failover,
+        "Automatic failover and Multi-AZ (on only with a replica to fail over to).",
+        AllowedValues=["true", "false"],
     )
     snapshots = child.setting(
         "CacheSnapshotRetentionDays",
@@ -434,8 +445,8 @@ def _cache(
         MinValue=0,
         MaxValue=35,
     )
-    # Failover and Multi-AZ need a replica to fail over to.
-    replicated = child.condition(CACHE_REPLICATED, Not(Equals(Ref(nodes), 1)))
+    # Failover and Multi-AZ need a replica to fail over to: the root turns them on with one.
+    replicated = child.condition(CACHE_REPLICATED, Equals(Ref(failover), "true"))
     replication_group = template.add_resource(
         retain(
             cache_types.ReplicationGroup(
@@ -478,9 +489,11 @@ def build_data(
     network: NetworkOutputs,
     cluster: ClusterOutputs,
     deletion_protection: Handle | None,
+    cache_shape: CacheShape | None = None,
 ) -> Built[DataOutputs]:
     """Model, the network and the tasks' group in, data stack out; only the services app.yaml
-    declares are present. `deletion_protection` is required when there is a database."""
+    declares are present. `deletion_protection` is required when there is a database, and
+    `cache_shape` when there is a cache (root parameters both)."""
     child = ChildStack(
         "DataStack",
         "data.json",
@@ -503,7 +516,11 @@ def build_data(
         if deletion_protection is None:
             raise ValueError("a database needs the root's deletion-protection parameter")
         database, master = _database(child, model, model.database, placement, deletion_protection)
-    cache = None if model.cache is None else _cache(child, model, model.cache, placement)
+    cache = None
+    if model.cache is not None:
+        if cache_shape is None:
+            raise ValueError("a cache needs the root's node count and failover parameters")
+        cache = _cache(child, model, model.cache, (placement, cache_shape))
     return child.built(
         DataOutputs(database=database, cache=cache, database_master_secret_arn=master)
     )

@@ -104,12 +104,12 @@ def justify_access_log_bucket(bucket: R) -> R:
 
 
 def deletion_protection_reason(resource: str) -> str:
-    """Deletion protection arrives as a parameter the Guard rules cannot read."""
+    """Deletion protection is the environment file's choice, passed as a root parameter."""
     return (
-        f"the {resource}'s deletion protection is a root parameter: false while the stack is "
-        "first created, so that a failed create can roll back, then set by deploy's follow-up "
-        "update to what the environment file chooses (deletion_protection); the Guard rule "
-        "cannot read a Ref"
+        f"the {resource}'s deletion protection is what the environment file chooses "
+        "(deletion_protection): an environment without it says its data may be thrown away; "
+        "where it is on, it is off only while the stack is first created (a failed create can "
+        "then roll back) until deploy's follow-up update turns it on"
     )
 
 

@@ -12,6 +12,8 @@ image digest) arrives as a setting the root passes (wiring.py).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 
 from troposphere import (
@@ -468,14 +470,27 @@ def _secret_value_from(variable: SecretVariable, inputs: TaskInputs) -> Sub:
     return arn("secretsmanager", f"secret:{variable.secret}{suffix}")
 
 
-def _capacity(child: ChildStack, process: Process) -> If:
-    """Fargate Spot or not is the environment file's choice: both strategies, one chosen."""
-    spot = child.flag("Spot", process.spot, "Run on Fargate Spot (environment file).")
-    return If(
-        spot,
-        capacity_provider_strategy(replace(process, spot=True)),
-        capacity_provider_strategy(replace(process, spot=False)),
+SPOT = "Spot"  # the parameter that says whether a process runs on Fargate Spot
+
+
+def _capacity(child: ChildStack, process: Process) -> tuple[If, ecs.ForceNewDeployment]:
+    """Fargate Spot or not is the environment file's choice: both strategies, one chosen.
+
+    ECS refuses a changed capacity provider strategy (and the move from a launch type to one)
+    unless the update forces a new deployment, so the deployment is forced exactly when the
+    strategy changes: the nonce is the Spot setting after a digest of both strategies (which
+    also change when a process gains or loses a port). An unchanged nonce forces nothing."""
+    spot = child.flag(SPOT, process.spot, "Run on Fargate Spot (environment file).")
+    on_spot = capacity_provider_strategy(replace(process, spot=True))
+    regular = capacity_provider_strategy(replace(process, spot=False))
+    strategy = If(spot, on_spot, regular)
+    shapes = json.dumps([[item.to_dict() for item in s] for s in (on_spot, regular)])
+    digest = hashlib.sha256(shapes.encode()).hexdigest()[:8]
+    forced = ecs.ForceNewDeployment(
+        EnableForceNewDeployment=True,
+        ForceNewDeploymentNonce=Sub(f"{digest}-spot-${{{SPOT}}}"),
     )
+    return strategy, forced
 
 
 def _service(
@@ -492,6 +507,7 @@ def _service(
     )
     # A singleton stops its old task before starting the new one: two never overlap.
     healthy_percent = (0, 100) if process.singleton else (100, 200)
+    strategy, forced = _capacity(child, process)
     extra: dict[str, object] = {}
     if inputs.load_balancer is not None:
         extra["LoadBalancers"] = [
@@ -508,7 +524,8 @@ def _service(
             ServiceName=process.name,  # unique in the app's own cluster; the alarms name it
             Cluster=Ref(inputs.cluster),
             TaskDefinition=Ref(task_definition),
-            CapacityProviderStrategy=_capacity(child, process),
+            CapacityProviderStrategy=strategy,
+            ForceNewDeployment=forced,
             PropagateTags="SERVICE",
             EnableECSManagedTags=True,
             DeploymentConfiguration=ecs.DeploymentConfiguration(

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 
 from troposphere import Join, Output, Parameter, Template
 
-from factorstack.model import AppModel
+from factorstack.model import AppModel, Cache
 from factorstack.stacks.alerts import AlertsOutputs, build_alerts
 from factorstack.stacks.autoscaling import build_autoscaling
 from factorstack.stacks.cluster import ClusterOutputs, build_cluster
-from factorstack.stacks.common import CREATE_FIRST_WITH, new_template
-from factorstack.stacks.data import DataOutputs, build_data
+from factorstack.stacks.common import CREATE_FIRST_WITH, FAILOVER_AFTER_REPLICAS, new_template
+from factorstack.stacks.data import CACHE_FAILOVER, CACHE_NODES, CacheShape, DataOutputs, build_data
 from factorstack.stacks.endpoints import build_endpoints
 from factorstack.stacks.nat_instance import add_image_parameter
 from factorstack.stacks.network import NetworkOutputs, build_network
@@ -115,7 +115,43 @@ def _data(
             "RDS deletion protection; deploy creates the database without it and turns it on "
             "right after (a failed first create can then roll back).",
         )
-    return build_data(model, network=network, cluster=cluster, deletion_protection=protection)
+    shape = None if model.cache is None else _cache_shape(root, model.cache)
+    return build_data(
+        model,
+        network=network,
+        cluster=cluster,
+        deletion_protection=protection,
+        cache_shape=shape,
+    )
+
+
+def _cache_shape(root: Template, cache: Cache) -> CacheShape:
+    """The cache's node count and failover as root parameters, named as a pair in the metadata:
+    deploy changes them one at a time when ElastiCache cannot take both in one update."""
+    nodes = root.add_parameter(
+        Parameter(
+            CACHE_NODES,
+            Type="Number",
+            MinValue=1,
+            MaxValue=6,
+            Default=1 + cache.replicas,
+            Description="Cache nodes: the primary plus its replicas (environment file).",
+        )
+    )
+    failover = root.add_parameter(
+        Parameter(
+            CACHE_FAILOVER,
+            Type="String",
+            AllowedValues=["true", "false"],
+            Default="true" if cache.replicas else "false",
+            Description="Cache automatic failover and Multi-AZ: on with a replica; deploy "
+            "changes the node count and this in two updates when both change.",
+        )
+    )
+    metadata = dict(root.metadata or {})
+    metadata[FAILOVER_AFTER_REPLICAS] = {"failover": CACHE_FAILOVER, "nodes": CACHE_NODES}
+    root.set_metadata(metadata)
+    return CacheShape(Handle.of_root_parameter(nodes), Handle.of_root_parameter(failover))
 
 
 def _balancer_protection(root: Template, model: AppModel) -> Handle | None:

@@ -1,16 +1,18 @@
-"""The follow-up update after a change set that created a protected resource: what it sets,
-and the only changes it may make.
+"""The follow-up update after a change set that could not set every value at once: what it
+sets, and the only changes it may make.
 
 A database is created without deletion protection, so that a failed first create can roll
 back (ROLLBACK_COMPLETE) instead of getting stuck on a delete that protection refuses
-(ROLLBACK_FAILED). Once the change set succeeded, the follow-up turns protection on: the same
-root template, the same parameters, except the values the plan recorded.
+(ROLLBACK_FAILED); a cache gets its replica before its failover is turned on, and loses its
+last replica only after failover is off. Once the change set succeeded, the follow-up sets the
+rest: the same root template, the same parameters, except the values the plan recorded.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from factorstack.build.manifest import FAILOVER_AFTER_REPLICAS
 from factorstack.deploy.decide.review import Row
 
 FOLLOW_UP_SUFFIX = "-follow-up"
@@ -28,11 +30,17 @@ def follow_up_values(template: dict[str, Any], first: dict[str, str]) -> dict[st
     }
 
 
-def follow_up_lines(values: dict[str, str]) -> list[str]:
-    """What plan tells the reviewer about the follow-up it records."""
+def follow_up_lines(values: dict[str, str], template: dict[str, Any]) -> list[str]:
+    """What plan tells the reviewer about the follow-up it records, with the reason."""
+    pair = (template.get("Metadata") or {}).get(FAILOVER_AFTER_REPLICAS) or {}
+    reasons = {
+        pair.get("failover"): "ElastiCache turns failover on only once a replica exists",
+        pair.get("nodes"): "ElastiCache removes the last replica only once failover is off",
+    }
     return [
-        f"after this change set, a follow-up update sets {key} to {value} "
-        "(created without it so that a failed create can roll back)"
+        f"after this change set, a follow-up update sets {key} to {value} ("
+        + reasons.get(key, "created without it so that a failed create can roll back")
+        + ")"
         for key, value in values.items()
     ]
 

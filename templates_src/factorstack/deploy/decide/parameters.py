@@ -1,8 +1,13 @@
 """The root stack's parameters: which value each gets in a change set.
 
-A create-first parameter (the build's metadata names it) holds a value a resource must be
-created with, such as a database without deletion protection so that a failed first create can
-roll back; follow_up.py sets the build's value once the resource exists.
+A root parameter with a Default holds the environment's value (deletion protection, the cache's
+node count and failover): every change set passes the build's value, so a changed environment
+file reaches the stack. Two kinds of parameters get another value first and the build's value
+in a follow-up change set (follow_up.py):
+- create-first (the build's metadata names them): a value a resource must be created with, such
+  as a database without deletion protection so that a failed first create can roll back;
+- one step at a time (FAILOVER_AFTER_REPLICAS): a node count and a failover switch that
+  ElastiCache refuses to change in one update; the deployed value of one is kept first.
 
 A pinned parameter (the build's PINNED_FROM_SSM metadata maps it to a public SSM parameter,
 e.g. the NAT instances' image) gets the SSM parameter's value when the stack does not hold a
@@ -13,14 +18,20 @@ an image AWS publishes later never replaces an instance by itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from factorstack.build.manifest import CREATE_FIRST_WITH, PINNED_FROM_SSM
+from factorstack.build.manifest import (
+    CREATE_FIRST_WITH,
+    FAILOVER_AFTER_REPLICAS,
+    PINNED_FROM_SSM,
+)
 from factorstack.deploy.decide.stacks import Stack
 from factorstack.errors import UsageError
 
 IMAGE_TAG = "ImageTag"
 IMAGE_ID_PREFIX = "ami-"  # a pinned value that is not an image id was never pinned
+ONE_NODE = "1"  # a replication group of one node: the primary, no replica to fail over to
 
 
 def deployed_keys(stack: Stack | None) -> set[str]:
@@ -34,6 +45,64 @@ def create_first_values(template: dict[str, Any], stack: Stack | None) -> dict[s
     wanted = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
     deployed = deployed_keys(stack)
     return {key: str(value) for key, value in sorted(wanted.items()) if key not in deployed}
+
+
+def _default(template: dict[str, Any], key: str) -> str | None:
+    spec = (template.get("Parameters") or {}).get(key) or {}
+    return None if "Default" not in spec else str(spec["Default"])
+
+
+def one_step_values(template: dict[str, Any], stack: Stack | None) -> dict[str, str]:
+    """Root parameters this deploy keeps at their deployed value, because the build changes
+    them together with their partner in a way one update cannot apply: failover going on keeps
+    it off while the stack has no replica yet; failover going off keeps the replicas when the
+    build removes the last one. Judged from what the stack holds, so a follow-up that failed
+    is finished by the next deploy in one update (the replica exists, or failover is off)."""
+    pair = (template.get("Metadata") or {}).get(FAILOVER_AFTER_REPLICAS) or {}
+    failover, nodes = pair.get("failover"), pair.get("nodes")
+    held = dict(stack.parameters) if stack else {}
+    if not failover or not nodes or failover not in held or nodes not in held:
+        return {}  # a first create, or a stack from before: nothing to step from
+    wanted_failover, wanted_nodes = _default(template, failover), _default(template, nodes)
+    turning_on = held[failover] == "false" and wanted_failover == "true"
+    if turning_on and held[nodes] == ONE_NODE:
+        return {failover: "false"}
+    turning_off = held[failover] == "true" and wanted_failover == "false"
+    if turning_off and held[nodes] != ONE_NODE and wanted_nodes == ONE_NODE:
+        return {nodes: held[nodes]}
+    return {}
+
+
+def needs_pair_from_children(template: dict[str, Any], stack: Stack | None) -> bool:
+    """Whether the stack predates the root's failover pair: then only the literal its root
+    passed the data stack tells what the cache has (pair_from_children)."""
+    pair = (template.get("Metadata") or {}).get(FAILOVER_AFTER_REPLICAS) or {}
+    held = stack.parameters if stack else {}
+    return stack is not None and bool(pair) and not set(pair.values()) <= set(held)
+
+
+def pair_from_children(
+    template: dict[str, Any], stack: Stack, deployed_root: dict[str, Any]
+) -> Stack:
+    """The stack as one_step_values judges it, with the pair read from what the deployed root
+    passed its children (a node count; failover was on exactly when there was a replica)."""
+    pair = (template.get("Metadata") or {}).get(FAILOVER_AFTER_REPLICAS) or {}
+    failover, nodes = str(pair.get("failover")), str(pair.get("nodes"))
+    held = dict(stack.parameters)
+    for resource in (deployed_root.get("Resources") or {}).values():
+        passed = (resource.get("Properties") or {}).get("Parameters") or {}
+        value = passed.get(nodes) if isinstance(passed, dict) else None
+        if isinstance(value, str | int) and nodes not in held:
+            held[nodes] = str(value)
+    if nodes in held and failover not in held:
+        held[failover] = "false" if held[nodes] == ONE_NODE else "true"
+    return replace(stack, parameters=held)
+
+
+def first_values(template: dict[str, Any], stack: Stack | None) -> dict[str, str]:
+    """Every root parameter this change set passes another value than the build's: the
+    create-first and the one-step-at-a-time ones; a follow-up sets the build's values."""
+    return {**create_first_values(template, stack), **one_step_values(template, stack)}
 
 
 def pinned_sources(template: dict[str, Any]) -> dict[str, str]:
@@ -61,15 +130,19 @@ def stack_parameters(
     stack: Stack | None,
     image_tag: str | None,
     pinned: Mapping[str, str] | None = None,
+    first: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Root parameters: the given ImageTag, else each deployed value, else the template default.
+    """Root parameters: the given ImageTag; a pinned value; a first value (first_values);
+    else, for a parameter the stack holds, the build's value (its Default) of an environment
+    setting or the deployed value (ImageTag without a tag, a pinned image); else nothing, and
+    CloudFormation takes the Default.
 
-    A create-first parameter gets its create-time value while the stack does not hold it, and
-    the build's value (its Default) once it does. `pinned` (pinned_values) overrides the rest.
+    `pinned` (pinned_values) names the pinned parameters this deploy sets; `first` the first
+    values when the caller worked them out (first_values of pair_from_children's stack).
     """
     deployed = deployed_keys(stack)
-    create_first = (template.get("Metadata") or {}).get(CREATE_FIRST_WITH) or {}
-    first = create_first_values(template, stack)
+    pinned_keys = set(pinned_sources(template))
+    first = first_values(template, stack) if first is None else first
     chosen: list[dict[str, Any]] = []
     for key, spec in sorted((template.get("Parameters") or {}).items()):
         if key == IMAGE_TAG and image_tag:
@@ -78,7 +151,9 @@ def stack_parameters(
             chosen.append({"ParameterKey": key, "ParameterValue": pinned[key]})
         elif key in first:
             chosen.append({"ParameterKey": key, "ParameterValue": first[key]})
-        elif key in create_first and "Default" in (spec or {}):
+        elif key in deployed and key not in pinned_keys and "Default" in (spec or {}):
+            # The environment's setting: a changed environment file must reach the stack
+            # (UsePreviousValue would keep, say, deletion protection on after it was turned off).
             chosen.append({"ParameterKey": key, "ParameterValue": str(spec["Default"])})
         elif key in deployed:
             chosen.append({"ParameterKey": key, "UsePreviousValue": True})

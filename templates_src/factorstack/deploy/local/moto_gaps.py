@@ -37,6 +37,12 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   AWS's default).
 - an AWS::EC2::Instance whose subnet is given on its primary network interface (the NAT
   instance) was started in the default VPC: moto read only the instance's own SubnetId.
+- a nested stack was deleted and created again (new name, new resources) on any change to it,
+  and an ECS cluster without a ClusterName likewise on any update of its stack: after staging's
+  deletion-protection follow-up the root named a new, empty cluster and `status` said "not
+  found in ECS". AWS updates a nested stack in place and replaces a cluster only for a new
+  ClusterName. Updating in place showed one more gap: a resource moto cannot update (the load
+  balancer) came back as None, so a later GetAtt on it failed; it is now kept as it was.
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -518,10 +524,69 @@ def _task_sized_containers(original: Any) -> Any:
     return staticmethod(calculate)
 
 
+def _cluster_kept_without_name(original: Any) -> Any:
+    """An un-named cluster keeps its generated name through an update, as AWS keeps it (only a
+    new ClusterName replaces a cluster); moto drew a new name each time and re-created it."""
+
+    def update(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        template = kwargs.get("cloudformation_json") or args[2]
+        properties = template.get("Properties") or {}
+        if "ClusterName" in properties:
+            return original(*args, **kwargs)
+        cluster = kwargs.get("original_resource") or args[0]
+        if "ClusterSettings" in properties:
+            cluster.settings = _api_spelling(properties["ClusterSettings"])
+        if "CapacityProviders" in properties:
+            cluster.capacity_providers = properties["CapacityProviders"]
+        if "DefaultCapacityProviderStrategy" in properties:
+            strategy = _api_spelling(properties["DefaultCapacityProviderStrategy"])
+            cluster.default_capacity_provider_strategy = strategy
+        return cluster
+
+    return classmethod(update)
+
+
+def _nested_stack_updated_in_place(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """A nested stack is updated where it is, as AWS does; moto deleted it and created a new one
+    (new name, new resources), so its cluster lost the services other stacks had put in it."""
+    properties = cloudformation_json["Properties"]
+    body = cfn_models.get_stack_from_s3_url(
+        properties["TemplateURL"], account_id=account_id, partition=get_partition(region_name)
+    )
+    original_resource.update(body, parameters=properties.get("Parameters") or {})
+    return original_resource
+
+
+def _kept_when_not_updatable(original: Any) -> Any:
+    """A resource moto has no update for came back as None from an update, and a later
+    `Fn::GetAtt` on it failed the stack; it is kept as it was (AWS updates it in place)."""
+
+    def parse_and_update_resource(
+        logical_id: str, resource_json: Any, resources_map: Any, **kwargs: Any
+    ) -> Any:
+        updated = original(logical_id, resource_json, resources_map, **kwargs)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    return parse_and_update_resource
+
+
 def _teach_ecs_services() -> None:
     """Kept in its own function so this fix stays one block."""
     from moto.ecs import models as ecs_models
 
+    cluster = ecs_models.Cluster
+    cluster.update_from_cloudformation_json = _cluster_kept_without_name(  # type: ignore[method-assign]
+        cluster.update_from_cloudformation_json
+    )
     service = ecs_models.Service
     for name in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
         setattr(service, name, _service_keeping_properties(getattr(service, name)))
@@ -594,6 +659,10 @@ def teach() -> None:
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     cfn_models.Stack.get_cfn_attribute = _stack_attribute  # type: ignore[attr-defined]
+    cfn_models.Stack.update_from_cloudformation_json = classmethod(  # type: ignore[assignment]
+        _nested_stack_updated_in_place
+    )
+    parsing.parse_and_update_resource = _kept_when_not_updatable(parsing.parse_and_update_resource)
     for balancer in (elbv2_models.FakeLoadBalancer, elbv2_models.FakeTargetGroup):
         original = getattr(balancer, "get_cfn_attribute", None)
         balancer.get_cfn_attribute = _with_full_name(original or _no_attribute)  # type: ignore[method-assign, union-attr]

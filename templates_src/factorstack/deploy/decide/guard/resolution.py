@@ -149,7 +149,10 @@ class Resolution:
     def new_value(self, path: str, name: str) -> str | None:
         """A parameter's value after the update, when it can be known offline."""
         if self.parameter(path, name) is None:
-            return self.old_value(path, name)
+            old = self.old_value(path, name)
+            if old is None and not path:  # a root parameter the stack does not hold yet:
+                return concrete(self._passed(self.new, path, name)[1], unknown)  # its Default
+            return old
         return self._new_concrete(path, *self._passed(self.new, path, name))
 
     def _new_concrete(self, path: str, expression: Any, default: Any) -> str | None:
