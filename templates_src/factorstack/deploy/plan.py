@@ -95,18 +95,18 @@ def run_plan(
 
     revision = current_revision(ctx.root)
     pinned = pinned_values(root_template, stack, aws.public_parameter, newest_nat_image)
+    updating = change_set_type == "UPDATE"
+    held = stack.parameters if stack else None
+    # The deployed templates, read once: guard, cost, and a stack from before the cache's pair.
+    tree = DeployedTree(aws, build.stack_name, held) if updating else None
     judged = stack
-    if stack is not None and needs_pair_from_children(root_template, stack):
-        deployed_root = aws.deployed_template(stack.stack_id)
-        judged = pair_from_children(root_template, stack, deployed_root)
+    if tree is not None and stack is not None and needs_pair_from_children(root_template, stack):
+        judged = pair_from_children(root_template, stack, tree.template(""))
     first = first_values(root_template, judged)
     request = plan_request(
         build, revision, change_set_type, stack, packaged, root_template, tag, pinned, first
     )
     follow_up = follow_up_values(root_template, first)
-    updating = change_set_type == "UPDATE"
-    held = stack.parameters if stack else None
-    tree = DeployedTree(aws, build.stack_name, held) if updating else None  # guard, cost
     cost = PlanCost(ctx, build, new_templates(build, packaged), tree)
     try:
         reviewed = reviewed_change_set(
