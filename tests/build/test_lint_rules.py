@@ -227,7 +227,11 @@ def _own(found: list[LintFinding]) -> list[tuple[str, str]]:
 
 
 def test_rules_are_e9xxx_with_documented_ids_and_sources():
-    assert [rule.id for rule in RULES] == [f"E900{n}" for n in range(1, 10)] + ["E9010", "E9011"]
+    assert [rule.id for rule in RULES] == [f"E900{n}" for n in range(1, 10)] + [
+        "E9010",
+        "E9011",
+        "E9012",
+    ]
     for rule in RULES:
         assert rule.shortdesc and rule.description
         assert rule.source_url.startswith("https://docs.aws.amazon.com/")

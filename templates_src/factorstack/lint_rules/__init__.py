@@ -9,6 +9,7 @@ from __future__ import annotations
 from factorstack.lint_rules.access_logs import AccessLogBucket
 from factorstack.lint_rules.container_memory import ContainerMemory
 from factorstack.lint_rules.fargate_stop_window import FargateStopWindow
+from factorstack.lint_rules.forced_strategy_change import ForcedStrategyChange
 from factorstack.lint_rules.instance_signal import InstanceSignal
 from factorstack.lint_rules.lifecycle_days import LifecycleDays
 from factorstack.lint_rules.parameter_values import NestedParameterValues
@@ -30,6 +31,7 @@ RULES = (
     SpotPlatformVersion,
     NestedParameterValues,
     RouteTarget,
+    ForcedStrategyChange,
 )
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "AccessLogBucket",
     "ContainerMemory",
     "FargateStopWindow",
+    "ForcedStrategyChange",
     "InstanceSignal",
     "LifecycleDays",
     "NestedParameterValues",
