@@ -40,6 +40,12 @@ TARGETS = {"cold": 2.5, "warm": 1.0, "rebuild": 0.5, "generated": 20.0, "memory_
 CACHE_ENV = "FACTORSTACK_LINT_CACHE"
 Measured = tuple[float, float, float]  # wall seconds, CPU seconds, peak MiB
 BUILD = "import sys; from factorstack.cli import main; sys.exit(main(sys.argv[1:]))"
+# The same build with the lint at CPython's own cycle-collector threshold (the baseline of
+# factorstack.lint.LINT_GC_THRESHOLD).
+BUILD_DEFAULT_GC = (
+    "import gc, sys; import factorstack.lint as lint; "
+    "lint.LINT_GC_THRESHOLD = gc.get_threshold()[0]; " + BUILD.removeprefix("import sys; ")
+)
 
 
 class BenchFailure(Exception):
@@ -71,11 +77,11 @@ class Builder:
         if source is not None:
             self.env["PYTHONPATH"] = str(source / "templates_src")
 
-    def run(self, cache: str, *extra: str) -> Measured:
+    def run(self, cache: str, *extra: str, program: str = BUILD) -> Measured:
         """Wall seconds, CPU seconds and peak RSS (MiB) of one build with
         FACTORSTACK_LINT_CACHE=cache."""
         env = {**self.env, CACHE_ENV: cache}
-        args = [sys.executable, "-c", BUILD, "build", *extra]
+        args = [sys.executable, "-c", program, "build", *extra]
         started = time.perf_counter()
         child = subprocess.Popen(
             args, cwd=self.app, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -96,9 +102,9 @@ class Builder:
         shutil.rmtree(self.cache, ignore_errors=True)
         return str(self.cache)
 
-    def cold(self, extra: tuple[str, ...] = ()) -> Measured:
+    def cold(self, extra: tuple[str, ...] = (), program: str = BUILD) -> Measured:
         self.clean()
-        return self.run(self.empty_cache(), *extra)
+        return self.run(self.empty_cache(), *extra, program=program)
 
     def cold_uncached(self, extra: tuple[str, ...] = ()) -> Measured:
         self.clean()
@@ -169,6 +175,9 @@ def bench_sample(builder: Builder, times: int) -> list[Runs]:
     jobs = measure(times, lambda: builder.cold(("--lint-jobs", "2")))
     row("  cold, empty cache, --lint-jobs 2", jobs, TARGETS["cold"], baseline)
     print(f"{'':<52} --lint-jobs 2 vs 1: {cold.median / jobs.median:.2f}x")
+    default_gc = measure(times, lambda: builder.cold(program=BUILD_DEFAULT_GC))
+    row("  cold, empty cache, CPython's GC threshold", default_gc, TARGETS["cold"], baseline)
+    print(f"{'':<52} ours vs CPython's threshold: {default_gc.median / cold.median:.2f}x")
     return [baseline, cold, warm, rebuild, jobs]
 
 
