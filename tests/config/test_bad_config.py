@@ -129,6 +129,13 @@ CASES = [
     ),
     (
         "app.yaml",
+        _set("secrets", ["STRIPE", "app-stripe"]),
+        "app.yaml: secrets: 'app-stripe' ends in a hyphen and six characters, which Secrets "
+        "Manager reads as the random suffix of a full ARN, so ECS could not read it (rename the "
+        "secret so that its last hyphen is not followed by exactly six characters)",
+    ),
+    (
+        "app.yaml",
         _set("environment", "APP_URL", {"parameter": "APP_URI"}),
         "app.yaml: environment.APP_URL: parameter 'APP_URI' is used but not declared "
         "(add it to `parameters:` in app.yaml)",

@@ -29,7 +29,7 @@ from tests.support.fixture_build import FixtureProject
 from tests.support.stubbed_aws import Stubs, stubbed
 
 TAKEN = "Service role name {} has been taken in this account, please try a different suffix."
-ECS, AUTOSCALING, ELASTICACHE, RDS = SERVICE_LINKED_ROLES
+ECS, AUTOSCALING, ELASTICACHE, RDS, ELB = SERVICE_LINKED_ROLES
 
 
 def role_body(role: ServiceRole) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def run(iam: Gateway, stub: Stubber) -> tuple[dict[str, Outcome], list[str]]:
     return outcomes, lines
 
 
-def test_the_four_roles_and_their_service_principals() -> None:
+def test_the_five_roles_and_their_service_principals() -> None:
     assert [(r.service, r.role_name) for r in SERVICE_LINKED_ROLES] == [
         ("ecs.amazonaws.com", "AWSServiceRoleForECS"),
         (
@@ -102,6 +102,7 @@ def test_the_four_roles_and_their_service_principals() -> None:
         ),
         ("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache"),
         ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+        ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
     ]
 
 
@@ -118,6 +119,8 @@ def test_all_missing_are_created_with_their_service_names() -> None:
         "(ecs.application-autoscaling.amazonaws.com): created",
         "service-linked role AWSServiceRoleForElastiCache (elasticache.amazonaws.com): created",
         "service-linked role AWSServiceRoleForRDS (rds.amazonaws.com): created",
+        "service-linked role AWSServiceRoleForElasticLoadBalancing "
+        "(elasticloadbalancing.amazonaws.com): created",
     ]
 
 
@@ -127,7 +130,7 @@ def test_roles_that_exist_cost_no_create_call() -> None:
         role_present(stub, role)  # a create call would find no stubbed response and fail
     outcomes, lines = run(iam, stub)
     assert set(outcomes.values()) == {Outcome.ALREADY_THERE}
-    assert len(lines) == 4 and all(line.endswith(": already there") for line in lines)
+    assert len(lines) == 5 and all(line.endswith(": already there") for line in lines)
 
 
 def test_losing_the_create_race_is_success() -> None:
@@ -135,7 +138,7 @@ def test_losing_the_create_race_is_success() -> None:
     iam, stub = stubbed("iam")
     role_missing(stub, ECS)
     create_refused(stub, ECS, "InvalidInput", TAKEN.format(ECS.role_name), 400)
-    for role in (AUTOSCALING, ELASTICACHE, RDS):
+    for role in (AUTOSCALING, ELASTICACHE, RDS, ELB):
         role_present(stub, role)
     outcomes, lines = run(iam, stub)
     assert outcomes[ECS.role_name] is Outcome.ALREADY_THERE
@@ -148,6 +151,7 @@ def test_only_the_missing_role_is_created() -> None:
         role_present(stub, role)
     role_missing(stub, RDS)
     role_created(stub, RDS)
+    role_present(stub, ELB)
     outcomes, _ = run(iam, stub)
     assert outcomes[RDS.role_name] is Outcome.CREATED
     assert outcomes[ECS.role_name] is Outcome.ALREADY_THERE

@@ -18,6 +18,7 @@ ROLES = {
     ),
     "AWSServiceRoleForElastiCache": "elasticache.amazonaws.com",
     "AWSServiceRoleForRDS": "rds.amazonaws.com",
+    "AWSServiceRoleForElasticLoadBalancing": "elasticloadbalancing.amazonaws.com",
 }
 
 

@@ -55,11 +55,20 @@ def test_the_custom_resource_hands_the_handler_what_it_reads() -> None:
     assert "def handler(event, context):" in runner["Code"]["ZipFile"]
 
 
+TASK_DEFINITION_ARN = "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition"
+
+
 def test_the_runner_may_only_run_this_task_and_read_its_own_log_stream() -> None:
     release = templates_of(REPO, "dev")["release-phase.json"]["Resources"]
     (policy,) = release["ReleaseRunnerRole"]["Properties"]["Policies"]
     statements = {tuple(s["Action"]): s for s in policy["PolicyDocument"]["Statement"]}
-    assert statements[("ecs:RunTask",)]["Resource"] == [{"Ref": "ReleaseTaskDefinition"}]
+    # The family, any revision: a release's new revision must not change the grant in the
+    # update whose Lambda then runs it (IAM changes take a while to be seen).
+    family = release["ReleaseTaskDefinition"]["Properties"]["Family"]
+    assert family == "example-dev-release"
+    assert statements[("ecs:RunTask",)]["Resource"] == [
+        {"Fn::Sub": f"{TASK_DEFINITION_ARN}/{family}:*"}
+    ]
     assert statements[("iam:PassRole",)]["Resource"] == [
         {"Fn::GetAtt": ["ReleaseExecutionRole", "Arn"]},
         {"Fn::GetAtt": ["ReleaseTaskRole", "Arn"]},

@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 APP_SECRET = {"Ref": "DatabaseAppSecretArn"}
 MASTER_SECRET = {"Ref": "DatabaseSecretArn"}
 
+TASK_DEFINITION_ARN = "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition"
+
 
 @pytest.fixture(scope="module")
 def dev() -> dict[str, dict[str, Any]]:
@@ -110,7 +112,7 @@ def test_the_rotator_may_only_touch_the_app_secret_its_task_and_its_logs(dev) ->
     stars = [a for a, s in allowed.items() if "*" in s["Resource"]]
     assert stars == ["secretsmanager:GetRandomPassword"]
     run = allowed["ecs:RunTask"]
-    assert run["Resource"] == [{"Ref": "RotationTaskDefinition"}]
+    assert run["Resource"] == [{"Fn::Sub": f"{TASK_DEFINITION_ARN}/example-dev-rotation:*"}]
     assert run["Condition"] == {
         "StringEquals": {
             "ecs:cluster": {
@@ -248,7 +250,9 @@ def test_the_master_rotator_may_only_touch_the_master_secret_and_its_own_task(de
         "secretsmanager:UpdateSecretVersionStage",
     ):
         assert allowed[action]["Resource"] == [MASTER_SECRET]
-    assert allowed["ecs:RunTask"]["Resource"] == [{"Ref": "MasterRotationTaskDefinition"}]
+    assert allowed["ecs:RunTask"]["Resource"] == [
+        {"Fn::Sub": f"{TASK_DEFINITION_ARN}/example-dev-masterrotation:*"}
+    ]
     assert "ecs:UpdateService" not in allowed  # a master rotation restarts nothing
     assert not any(
         "rds:" in action or action == "secretsmanager:RotateSecret" for action in allowed

@@ -68,6 +68,10 @@ def _memory_hint(cpu: int) -> str:
     return f"{options[0]} to {options[-1]} in steps of {step}"
 
 
+# A secret name ending like a full ARN's random suffix ("app-stripe"): tasks name a secret by
+# its partial ARN, which Secrets Manager then takes for a full one (GetSecretValue, SecretId).
+ARN_SUFFIX_LOOKALIKE = re.compile(r"-[^-/]{6}$")
+
 # Process names whose stack would take the logical id of another child of the root.
 RESERVED_PROCESS_NAMES = frozenset(
     {"network", "cluster", "data", "autoscaling", "alerts", "endpoints"}
@@ -197,6 +201,26 @@ def _writable_problems(paths: list[str]) -> Iterator[str]:
             yield f"{sharing[0]} is listed more than once (keep one)"
 
 
+def _secret_name_problems(app: AppSpec, app_file: str) -> Iterator[Problem]:
+    """Names of existing secrets that the tasks could not read by name."""
+    for name in app.secrets:
+        if ARN_SUFFIX_LOOKALIKE.search(name):
+            yield (
+                app_file,
+                "secrets",
+                f"{name!r} ends in a hyphen and six characters, which Secrets Manager reads as "
+                "the random suffix of a full ARN, so ECS could not read it (rename the secret "
+                "so that its last hyphen is not followed by exactly six characters)",
+            )
+    for reserved in (GENERATED_DATABASE_SECRET, GENERATED_CACHE_SECRET):
+        if reserved in app.secrets:
+            yield (
+                app_file,
+                "secrets",
+                f"{reserved!r} names the generated {reserved} secret (rename yours)",
+            )
+
+
 def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     """References inside app.yaml: parameters, secrets and services used must be declared."""
     yield from _name_problems(app, app_file)
@@ -217,13 +241,7 @@ def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
             f"only one process can sit behind the load balancer ({balanced[0]} already does; "
             "remove this port)",
         )
-    for reserved in (GENERATED_DATABASE_SECRET, GENERATED_CACHE_SECRET):
-        if reserved in app.secrets:
-            yield (
-                app_file,
-                "secrets",
-                f"{reserved!r} names the generated {reserved} secret (rename yours)",
-            )
+    yield from _secret_name_problems(app, app_file)
     scopes = [("environment", app.environment)] + [
         (f"processes.{name}.environment", spec.environment) for name, spec in app.processes.items()
     ]

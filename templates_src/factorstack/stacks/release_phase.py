@@ -398,9 +398,17 @@ def assume_role_by_lambda() -> PolicyDocument:
     )
 
 
+def every_revision(task_definition: ecs_types.TaskDefinition) -> Sub:
+    """Any revision of the task definition's family. A release registers a new revision, and
+    a grant naming that revision would change in the very update whose Lambda then runs it:
+    IAM is eventually consistent, so RunTask could be denied. The family's grant never changes."""
+    family = task_definition.properties["Family"]
+    return arn("ecs", f"task-definition/{family.data['Fn::Sub']}:*")
+
+
 def run_task_statements(
     cluster: Parameter,
-    task_definition: object,
+    task_definition: ecs_types.TaskDefinition,
     task_roles: tuple[iam.Role, iam.Role],
     logs_of: tuple[Parameter, str],
 ) -> list[Statement]:
@@ -413,7 +421,7 @@ def run_task_statements(
         Statement(
             Effect=Allow,
             Action=[ecs.RunTask],
-            Resource=[Ref(task_definition)],
+            Resource=[every_revision(task_definition)],
             Condition=Condition(StringEquals("ecs:cluster", cluster_arn)),
         ),
         Statement(

@@ -31,6 +31,9 @@ SERVICE_LINKED_ROLES = (
     ),
     ServiceRole("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache"),
     ServiceRole("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+    # ELB makes its own on the first load balancer, with the caller's right to do so: made here,
+    # a missing right fails bootstrap with the fix instead of the cluster stack halfway.
+    ServiceRole("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
 )
 
 

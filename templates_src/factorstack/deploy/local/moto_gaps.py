@@ -332,6 +332,7 @@ AWS_SERVICE_LINKED_ROLE_NAMES = {
     ),
     "elasticache.amazonaws.com": "AWSServiceRoleForElastiCache",
     "rds.amazonaws.com": "AWSServiceRoleForRDS",
+    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
 }
 
 
