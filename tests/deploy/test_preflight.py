@@ -16,10 +16,12 @@ from factorstack.build.manifest import AwsTarget, Build
 from factorstack.deploy.decide.preflight_needs import EngineUse, needs_of
 from factorstack.deploy.decide.preflight_rules import (
     SecretKeys,
+    SecretStatus,
     covers,
     keys_of,
     offers,
     secret_key_findings,
+    secret_status_problem,
 )
 from factorstack.deploy.preflight import account_preflight
 from factorstack.errors import DeployError, NotReady
@@ -573,6 +575,27 @@ def test_a_secret_scheduled_for_deletion(preflight: Preflight) -> None:
         "secret STRIPE is scheduled for deletion (restore it with `aws secretsmanager "
         "restore-secret --region eu-west-1 --secret-id STRIPE`)"
     ]
+
+
+CUSTOMER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_secret_under_a_customer_managed_key_is_refused(preflight: Preflight) -> None:
+    all_but(preflight, "secrets")
+    preflight.secretsmanager.add_response(
+        "describe_secret", describe_secret("STRIPE", kms_key=CUSTOMER_KEY), {"SecretId": "STRIPE"}
+    )
+    assert refusal(preflight).lines == [
+        f"secret STRIPE is encrypted with the KMS key {CUSTOMER_KEY}, which the tasks' execution "
+        "role may not decrypt with, so ECS would start no task (encrypt it with Secrets "
+        "Manager's own key: `aws secretsmanager update-secret --region eu-west-1 --secret-id "
+        "STRIPE --kms-key-id alias/aws/secretsmanager`)"
+    ]
+
+
+def test_secrets_managers_own_key_named_is_fine() -> None:
+    named = SecretStatus(exists=True, kms_key="alias/aws/secretsmanager")
+    assert secret_status_problem("STRIPE", frozenset(), named, "eu-west-1") is None
 
 
 # --- where plan runs it -----------------------------------------------------------------------

@@ -171,7 +171,7 @@ def get_parameters(found: list[str], invalid: list[str]) -> dict[str, Any]:
     return body
 
 
-def describe_secret(name: str, deleted: bool = False) -> dict[str, Any]:
+def describe_secret(name: str, deleted: bool = False, kms_key: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "ARN": secret_arn(name),
         "Name": name,
@@ -181,6 +181,8 @@ def describe_secret(name: str, deleted: bool = False) -> dict[str, Any]:
     }
     if deleted:
         body["DeletedDate"] = T0 + timedelta(days=1)
+    if kms_key:
+        body["KmsKeyId"] = kms_key
     return body
 
 

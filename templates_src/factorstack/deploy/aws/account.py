@@ -59,7 +59,11 @@ class AccountCalls:
                 if error_code(error) == SECRET_NOT_FOUND:
                     return SecretStatus(exists=False)
                 raise
-        return SecretStatus(exists=True, scheduled_for_deletion="DeletedDate" in described)
+        return SecretStatus(
+            exists=True,
+            scheduled_for_deletion="DeletedDate" in described,
+            kms_key=described.get("KmsKeyId"),
+        )
 
     def secret_keys(self, name: str) -> SecretKeys:
         """The key names of the secret's current JSON value; the value itself goes no further."""

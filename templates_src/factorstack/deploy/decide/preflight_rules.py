@@ -22,6 +22,9 @@ class SecretStatus:
 
     exists: bool
     scheduled_for_deletion: bool = False
+    # DescribeSecret's KmsKeyId: absent when Secrets Manager's own key (aws/secretsmanager)
+    # encrypts the value, which is the only key the tasks' execution role may decrypt with.
+    kms_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ def parameter_problems(parameters: dict[str, str], invalid: set[str], region: st
     ]
 
 
+MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
+
+
 def secret_status_problem(
     name: str, keys: frozenset[str], status: SecretStatus, region: str
 ) -> str | None:
@@ -97,6 +103,13 @@ def secret_status_problem(
         return (
             f"secret {name} is scheduled for deletion (restore it with "
             f"`aws secretsmanager restore-secret --region {region} --secret-id {name}`)"
+        )
+    if status.kms_key and not status.kms_key.endswith(MANAGED_SECRETS_KEY):
+        return (
+            f"secret {name} is encrypted with the KMS key {status.kms_key}, which the tasks' "
+            "execution role may not decrypt with, so ECS would start no task (encrypt it with "
+            f"Secrets Manager's own key: `aws secretsmanager update-secret --region {region} "
+            f"--secret-id {name} --kms-key-id {MANAGED_SECRETS_KEY}`)"
         )
     return None
 
