@@ -6,6 +6,8 @@
 #   ./deploy.sh ENV --execute         plan and apply in one run (dev, CI)
 #   ... --allow-replace ID            let the data-loss guard pass for resource ID
 #                                     (repeat the flag for each: --allow-replace A --allow-replace B)
+#   ... other options (--image-tag, --timeout, --newest-nat-image, --promotes-from) go to
+#       factorstack plan / execute unchanged: see `.venv/bin/factorstack plan --help`
 #
 # Exit codes: 0 done or no changes; 1 AWS, build or deploy failure; 2 configuration or usage
 # error, or not ready (no build, stale build, no plan); 3 refused by the data-loss guard.
@@ -14,14 +16,23 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 factorstack="${here}/.venv/bin/factorstack"
 
+# The comment block above, without its leading "# ".
+help_text() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+# Asked for: the help on stdout, exit 0. A usage mistake: the same on stderr, exit 2.
 usage() {
-  # The comment block above, without its leading "# ".
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
+  help_text >&2
   exit 2
+}
+show_help() {
+  help_text
+  exit 0
 }
 
 [[ $# -ge 1 ]] || usage
-case "$1" in -h|--help) usage ;; -*) echo "deploy.sh: ENV comes first" >&2; usage ;; esac
+case "$1" in -h|--help) show_help ;; -*) echo "deploy.sh: ENV comes first" >&2; usage ;; esac
 env_name="$1"
 shift
 
@@ -31,7 +42,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --apply) command="apply" ;;
     --execute) command="execute" ;;
-    -h|--help) usage ;;
+    -h|--help) show_help ;;
     *) args+=("$1") ;;
   esac
   shift

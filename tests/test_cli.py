@@ -108,3 +108,11 @@ def test_deploy_sh_header_says_the_same():
     header = (REPO / "deploy.sh").read_text().split("\nset -euo pipefail", 1)[0]
     block = header.split("# Exit codes: ", 1)[1]
     assert words(block) == f"{EXIT_CODES_TEXT}."
+
+
+def test_a_run_command_with_its_own_option_but_no_double_dash_is_told_how(capsys):
+    assert main(["run", "dev", "web", "--detach", "php", "artisan", "--version"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "factorstack: unrecognized arguments: --version (see --help); put the task's command "
+        "after `--`, e.g. factorstack run ENV PROCESS --detach -- php artisan --version"
+    )

@@ -47,8 +47,9 @@ def _command_build(args: argparse.Namespace) -> int:
         print("cfn-lint: skipped (--no-lint); the next build with lint checks every template")
     elif report is not None and report.linted_files:
         cached = report.distinct_files - report.cfn_linted_files
+        templates = "template" if report.linted_files == 1 else "templates"
         print(
-            f"cfn-lint: {report.linted_files} templates clean "
+            f"cfn-lint: {report.linted_files} {templates} clean "
             f"({report.distinct_files} distinct, {cached} known clean from the lint cache)"
         )
     return EXIT_OK
@@ -197,9 +198,23 @@ def _drop_stdout() -> None:
         pass
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; `run`'s command given without `--` gets the way to pass its options."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return make_parser().parse_args(words)
+    except UsageError as error:
+        if "run" in words and "--" not in words and "unrecognized arguments" in error.lines[0]:
+            raise UsageError(
+                f"{error.lines[0]}; put the task's command after `--`, e.g. "
+                "factorstack run ENV PROCESS --detach -- php artisan --version"
+            ) from None
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = make_parser().parse_args(argv)
+        args = _parse(argv)
         code = int(args.func(args))
         sys.stdout.flush()  # a reader that went away (`| head`) shows up here, not at exit
         return code

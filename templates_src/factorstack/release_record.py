@@ -78,9 +78,13 @@ def _refuse_legacy_record(root: Path, environment: str) -> None:
         )
 
 
-def read_release(root: Path, environment: str, processes: list[str]) -> Release | None:
+def read_release(
+    root: Path, environment: str, processes: list[str], *, every_process: bool = True
+) -> Release | None:
     """The recorded release of an environment, or None when there is none; a broken record is
-    NotReady (release again)."""
+    NotReady (release again). `every_process=False` (the build) accepts a record without a
+    process added since: that process renders unpinned, its repository reaches bootstrap, and
+    the plan still refuses until a release records it."""
     _refuse_legacy_record(root, environment)
     shown_as = release_file(environment)
     path = root / shown_as
@@ -104,9 +108,10 @@ def read_release(root: Path, environment: str, processes: list[str]) -> Release 
         if not DIGEST_PATTERN.match(image.digest):
             raise NotReady(f"{shown_as}: images.{image.process}.digest: not a sha256 ({fix})")
     missing = sorted(set(processes) - set(release.digests()))
-    if missing:
+    if missing and every_process:
         raise NotReady(
-            f"{shown_as}: images: no image for {', '.join(missing)} "
-            f"(a process was added since the release; {fix})"
+            f"{shown_as}: images: no image for {', '.join(missing)} (a process was added since "
+            f"the release; run `factorstack bootstrap {environment}` for its repository, then "
+            f"`factorstack release {environment}` and `make templates`)"
         )
     return release

@@ -12,7 +12,8 @@ from factorstack.build import build
 from factorstack.build.resolve import resolve_set
 from factorstack.cli import main
 from factorstack.config import config_sha256
-from factorstack.release_record import Release, ReleasedImage, write_release
+from factorstack.errors import NotReady
+from factorstack.release_record import Release, ReleasedImage, read_release, write_release
 
 DIGESTS = {name: "sha256:" + str(i) * 64 for i, name in enumerate(["web", "worker", "scheduler"])}
 
@@ -66,14 +67,26 @@ def test_with_a_release_tasks_use_the_digests_and_the_record_stays_outside_build
     assert manifest["config_sha256"] == config_sha256(sample_root, "dev")
 
 
-def test_a_release_missing_a_process_is_refused(sample_root: Path, capsys):
+def test_a_process_added_since_the_release_builds_unpinned_and_the_plan_names_the_steps(
+    sample_root: Path,
+):
+    """Adding a process after a release: the build goes on (bootstrap needs its repository, and
+    bootstrap takes only a current build), the new processes run the tag, and the plan's read
+    of the record refuses until a release records them, naming the steps in their order."""
     build(sample_root, ["dev"])
     write_release(sample_root, _release({"web": DIGESTS["web"]}))
-    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
-    assert capsys.readouterr().err.strip() == (
-        "releases/dev.json: images: no image for scheduler, worker (a process was added "
-        "since the release; run `factorstack release dev` again)"
-    )
+    build(sample_root, ["dev"])
+    assert _image(sample_root, "web").endswith(f"/example/web@{DIGESTS['web']}")
+    assert _image(sample_root, "worker").endswith("/example/worker:${ImageTag}")
+    bootstrap = json.loads((sample_root / "build/dev/bootstrap.json").read_text())
+    assert "SchedulerRepository" in bootstrap["Resources"]
+    with pytest.raises(NotReady) as refused:
+        read_release(sample_root, "dev", ["scheduler", "web", "worker"])
+    assert refused.value.lines == [
+        "releases/dev.json: images: no image for scheduler, worker (a process was added since "
+        "the release; run `factorstack bootstrap dev` for its repository, then "
+        "`factorstack release dev` and `make templates`)"
+    ]
 
 
 def test_a_broken_release_record_is_one_line(sample_root: Path, capsys):

@@ -111,6 +111,18 @@ CASES = [
     ),
     (
         "environments/dev.yaml",
+        _set("account", 111111111111),
+        "environments/dev.yaml: account: 111111111111 is a number here, not text (quote it: "
+        '"111111111111")',
+    ),
+    (
+        "environments/dev.yaml",
+        _set("network", "availability_zones", "two"),
+        "environments/dev.yaml: network.availability_zones: 'two' is not a whole number (write "
+        "it in digits, e.g. 2)",
+    ),
+    (
+        "environments/dev.yaml",
         _set("log_retention_days", 10),
         "environments/dev.yaml: log_retention_days: 10 is not allowed (use 1, 3, 5, 7, 14, 30, 60, "
         "90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)",

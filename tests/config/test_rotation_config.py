@@ -26,8 +26,8 @@ from tests.support.sample import edit_yaml
         ),
         (
             "monthly",
-            "environments/dev.yaml: database.rotation_days: 'monthly': input should be a valid "
-            "integer, unable to parse string as an integer",
+            "environments/dev.yaml: database.rotation_days: 'monthly' is not a whole number "
+            "(write it in digits, e.g. 2)",
         ),
     ],
 )

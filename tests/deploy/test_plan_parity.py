@@ -5,6 +5,7 @@ predecessor that was never built is one line, never a failure."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,7 @@ def test_a_predecessor_never_built_is_one_line_and_the_plan_goes_on(
 ) -> None:
     dev = FixtureProject(tmp_path, "dev")
     dev.write()
+    shutil.copy(tmp_path / "environments/dev.yaml", tmp_path / "environments/staging.yaml")
     outcome, printed = plan(dev, deployed(dev, MODIFY_WEB), promotes_from="staging")
     assert outcome.changed
     [shown] = [line for line in printed.splitlines() if line.startswith("parity")]
@@ -147,3 +149,17 @@ def test_a_plan_without_changes_still_shows_parity(tmp_path: Path, summary: Path
     markdown = (dev.folder / "changeset.md").read_text()
     assert "no changes" in markdown and "### Parity `staging` → `dev`" in markdown
     assert "### Parity" in summary.read_text()
+
+
+def test_a_predecessor_that_is_no_environment_says_so_and_the_plan_goes_on(
+    tmp_path: Path, summary: Path
+) -> None:
+    dev = FixtureProject(tmp_path, "dev")
+    dev.write()
+    outcome, printed = plan(dev, deployed(dev, MODIFY_WEB), promotes_from="nosuch")
+    assert outcome.changed
+    [shown] = [line for line in printed.splitlines() if line.startswith("parity")]
+    assert shown == (
+        "parity nosuch → dev: not compared: environments/nosuch.yaml: no such environment "
+        "(defined: dev; create environments/nosuch.yaml to add one)"
+    )

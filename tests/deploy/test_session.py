@@ -15,6 +15,7 @@ from factorstack.deploy.aws.session import (
     THROTTLE_CODES,
     assume_role,
     aws_errors,
+    check_account,
     open_clients,
     translate,
 )
@@ -65,7 +66,8 @@ def test_aws_errors_wraps_botocore_failures() -> None:
         raise error("AccessDeniedException", "no")
 
 
-def test_wrong_account_is_refused() -> None:
+def test_wrong_account_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     aws, stub = stubbed("sts")
     identity = {
         "UserId": "AIDA",
@@ -79,6 +81,19 @@ def test_wrong_account_is_refused() -> None:
     assert refused.value.lines == [
         "wrong AWS account: credentials are for 999999999999, the environment deploys to "
         "123456789012 (switch AWS_PROFILE or fix `account` in the environment file)"
+    ]
+
+
+def test_wrong_account_on_the_local_endpoint_names_moto_account_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    with pytest.raises(DeployError) as refused:
+        check_account("123456789012", "111111111111")
+    assert refused.value.lines == [
+        "wrong AWS account: credentials are for 123456789012, the environment deploys to "
+        "111111111111 (restart the local endpoint as that account: "
+        "MOTO_ACCOUNT_ID=111111111111 make local-aws)"
     ]
 
 

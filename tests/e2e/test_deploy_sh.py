@@ -110,6 +110,9 @@ def test_deploy_sh_usage_and_aws_failure_exit_codes(local_aws: LocalAws, project
     script = install_script(project)
     usage = run(script)
     assert usage.returncode == 2 and "Exit codes" in usage.stderr
+    asked = run(script, "--help")  # asked for: stdout, exit 0, naming the passed-through options
+    assert asked.returncode == 0 and asked.stderr == ""
+    assert "Exit codes" in asked.stdout and "--image-tag" in asked.stdout
     no_bootstrap = run(script, "dev")  # a step not done yet: exit 2
     assert no_bootstrap.returncode == 2
     assert no_bootstrap.stderr.strip() == (

@@ -140,7 +140,8 @@ class BuildReport:
 def with_release(loaded: LoadedEnvironment, root: Path) -> LoadedEnvironment:
     """The environment's model with the digests of its recorded release, if there is one."""
     model = loaded.model
-    release = read_release(root, model.environment, [p.name for p in model.processes])
+    names = [p.name for p in model.processes]
+    release = read_release(root, model.environment, names, every_process=False)
     if release is None:
         return loaded
     return dataclasses.replace(

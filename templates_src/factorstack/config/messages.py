@@ -37,15 +37,19 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return loc
 
 
-def _describe(error: ErrorDetails, shown_as: str) -> str:
-    kind = error["type"]
-    given = error.get("input")
+def _type_problem(kind: str, given: Any) -> str | None:
+    """A value of the wrong type, with the way to write it; None for other problems."""
+    if kind == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
+        # YAML reads an unquoted account id or version as a number
+        return f'{given!r} is a number here, not text (quote it: "{given}")'
+    if kind in {"int_parsing", "int_type"}:
+        return f"{given!r} is not a whole number (write it in digits, e.g. 2)"
+    return None
+
+
+def _value_problem(kind: str, given: Any, error: ErrorDetails) -> str | None:
+    """A value outside what the field allows, with what it allows; None for other problems."""
     ctx = error.get("ctx") or {}
-    if kind == "extra_forbidden":
-        schema = f"factorstack schema {kind_of(shown_as)}"
-        return f"unknown key (remove it or fix its spelling; `{schema}` lists the keys)"
-    if kind == "missing":
-        return "required (add it)"
     if kind == "string_pattern_mismatch":
         return f"{given!r} is not valid (it must match {ctx.get('pattern')})"
     if kind == "literal_error":
@@ -56,6 +60,20 @@ def _describe(error: ErrorDetails, shown_as: str) -> str:
         return f"{error['msg'].lower()} (shorten or extend it)"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    return None
+
+
+def _describe(error: ErrorDetails, shown_as: str) -> str:
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        schema = f"factorstack schema {kind_of(shown_as)}"
+        return f"unknown key (remove it or fix its spelling; `{schema}` lists the keys)"
+    if kind == "missing":
+        return "required (add it)"
+    known = _value_problem(kind, given, error) or _type_problem(kind, given)
+    if known is not None:
+        return known
     return f"{given!r}: {error['msg'][:1].lower()}{error['msg'][1:]}"
 
 

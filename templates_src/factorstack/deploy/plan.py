@@ -15,6 +15,8 @@ from typing import Any
 
 from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
 from factorstack.build.parity import compare_builds
+from factorstack.config.files import environment_names
+from factorstack.config.loading import unknown_environment
 from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context
 from factorstack.deploy.cost import DeployedTree, PlanCost
@@ -26,7 +28,7 @@ from factorstack.deploy.decide.change_sets import (
     change_set_name,
 )
 from factorstack.deploy.decide.follow_up import follow_up_lines, follow_up_values
-from factorstack.deploy.decide.images import refuse_missing, wanted_images
+from factorstack.deploy.decide.images import refuse_missing, refuse_unchosen, wanted_images
 from factorstack.deploy.decide.named_replacement import named_replacements
 from factorstack.deploy.decide.parameters import (
     effective_image_tag,
@@ -156,6 +158,9 @@ def predecessor_parity(
     predecessor = promotes_from or build.promotes_from
     if predecessor is None or predecessor == build.environment:
         return None
+    if predecessor not in environment_names(ctx.root):  # a build could not help: say so
+        unknown = unknown_environment(ctx.root, predecessor)
+        return missing_section(predecessor, build.environment, unknown)
     try:
         parity = compare_builds(ctx.root, predecessor, build.environment)
     except NotReady as error:
@@ -191,6 +196,7 @@ def chosen_image_tag(build: Build, release: Release | None, image_tag: str | Non
 def check_images(aws: Gateway, build: Build, release: Release | None, tag: str | None) -> None:
     """The image preflight: every process's image must already be in ECR."""
     images = wanted_images(build.app, list(build.processes), release, tag)
+    refuse_unchosen(images, build.environment)
     registry = f"{build.target.account}.dkr.ecr.{aws.region}.{url_suffix(aws.region)}"
     missing = [image for image in images if aws.image_digest(image) is None]
     refuse_missing(missing, build.environment, registry)

@@ -13,10 +13,12 @@ polling loop second-guesses it.
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -34,6 +36,9 @@ from botocore.parsers import ResponseParserError
 
 from factorstack.build.manifest import AwsTarget
 from factorstack.errors import DeployError
+
+# Hosts of an AWS_ENDPOINT_URL that is this machine (`make local-aws`).
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 if TYPE_CHECKING:  # the boto3-stubs client types; nothing of them is needed at run time
     from mypy_boto3_acm import ACMClient
@@ -214,10 +219,17 @@ def caller_account(sts: STSClient) -> str:
 
 
 def check_account(actual: str, expected: str) -> str:
-    """Refuse unless the caller's credentials belong to the environment's account."""
+    """Refuse unless the caller's credentials belong to the environment's account. On a local
+    endpoint the account is the server's MOTO_ACCOUNT_ID, so that is the fix to name."""
     if actual != expected:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        fix = (
+            f"restart the local endpoint as that account: MOTO_ACCOUNT_ID={expected} make local-aws"
+            if urlparse(endpoint).hostname in LOCAL_HOSTS
+            else "switch AWS_PROFILE or fix `account` in the environment file"
+        )
         raise DeployError(
             f"wrong AWS account: credentials are for {actual}, the environment deploys to "
-            f"{expected} (switch AWS_PROFILE or fix `account` in the environment file)"
+            f"{expected} ({fix})"
         )
     return actual

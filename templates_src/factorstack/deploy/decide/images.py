@@ -34,6 +34,16 @@ def wanted_images(
     return [ImageRef(p, repository_name(app, p), tag=tag) for p in processes]
 
 
+def refuse_unchosen(images: list[ImageRef], environment: str) -> None:
+    """Refuse (exit 2) when no release, no --image-tag and no deployed stack says which image
+    runs: there is nothing to look up in ECR."""
+    if any(image.tag is None and image.digest is None for image in images):
+        raise NotReady(
+            f"no image chosen for {environment}: run `factorstack release {environment}` "
+            "(or pass --image-tag TAG)"
+        )
+
+
 def refuse_missing(missing: list[ImageRef], environment: str, registry: str) -> None:
     """Refuse (exit 2) before any change set when an image the stacks would run is missing."""
     if not missing:

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 from factorstack.build.manifest import AwsTarget
 from factorstack.deploy.aws.gateway import Gateway, open_gateway
+from factorstack.deploy.aws.session import LOCAL_HOSTS
 from factorstack.errors import NotReady, UsageError
 
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 

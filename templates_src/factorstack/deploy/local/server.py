@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable
 
+from factorstack.errors import UsageError
+
 DEFAULT_ACCOUNT = "123456789012"  # moto's default; MOTO_ACCOUNT_ID changes it
 DUMMY_KEY = "testing"
+
+
+def require_free(port: int) -> None:
+    """Refuse a port another program holds: moto's server thread would fail to bind and its
+    start() would then wait forever."""
+    if port == 0:
+        return  # the system picks a free one
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(
+                f"127.0.0.1:{port} is in use (is `make local-aws` already running? stop it, "
+                "or choose another port with --port N)"
+            ) from None
 
 
 class LocalAws:
@@ -19,6 +38,7 @@ class LocalAws:
 
         from factorstack.deploy.local.moto_gaps import teach
 
+        require_free(port)
         teach()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
