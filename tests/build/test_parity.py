@@ -232,6 +232,20 @@ def test_an_altered_template_is_refused_like_deploy_refuses_it(
     assert line.endswith("data.json: changed since it was built (run `make templates`)")
 
 
+def test_a_build_older_than_its_config_is_refused_like_cost_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging, prod = two_builds(tmp_path)
+    write(staging, prod)
+    env_file = tmp_path / "environments/prod.yaml"
+    env_file.write_text(env_file.read_text() + "# edited after the build\n")
+    assert main(["--root", str(tmp_path), "parity", "staging", "prod"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        "build is older than app.yaml / environments/prod.yaml (run `make templates`)"
+    )
+
+
 def test_a_variable_on_one_side_only_is_one_line(tmp_path: Path) -> None:
     staging, prod = two_builds(tmp_path)
     web(prod)["ContainerDefinitions"][0]["Environment"] = [{"Name": "DEBUG", "Value": "1"}]

@@ -145,6 +145,18 @@ def test_guard_lets_named_resources_through() -> None:
     assert len(lines) == 3 and all(line.startswith("allowed by --allow-replace") for line in lines)
 
 
+def test_a_misspelt_allow_replace_is_a_warning_and_still_refused() -> None:
+    findings = guard.findings_from_rows(reviewed().rows)
+    said: list[str] = []
+    with pytest.raises(GuardRefusal):
+        guard.enforce(guard.judge(findings, ["Databse", "Cache", "DatabaseSecret"]), said.append)
+    assert said[0] == (
+        "warning: --allow-replace Databse: nothing of that id is removed or replaced in this "
+        "change set (check its spelling)"
+    )
+    assert not any("Cache:" in line and "warning" in line for line in said)
+
+
 def test_removing_the_database_is_refused() -> None:
     root = change_set(
         "fs-dev-x",

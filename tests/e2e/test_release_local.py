@@ -219,6 +219,19 @@ def test_local_images_then_release_no_build_walks_through_without_docker(repo, m
     assert set(record["images"]) == set(PROCESSES)
 
 
+def test_local_images_into_a_repository_not_made_yet_says_to_bootstrap(repo, capsys):
+    from factorstack.cli import main
+
+    edit_yaml(
+        repo / "app.yaml",
+        lambda app: app["processes"].update(mailer={"docker": "docker/queue_worker"}),
+    )
+    assert main(["local-images", "dev", "--root", str(repo), "--tag", "v1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "local-images: no repository example/mailer (run `factorstack bootstrap` first)"
+    )
+
+
 def test_local_images_refuses_a_non_local_endpoint(repo, monkeypatch, capsys):
     from factorstack.cli import main
 

@@ -154,6 +154,12 @@ def check_fresh(build: Build, root: Path) -> None:
     deployed."""
     if build.linted_by is None:
         raise NotReady(f"{build.folder}: built without cfn-lint (--no-lint) ({REBUILD})")
+    check_current(build, root)
+
+
+def check_current(build: Build, root: Path) -> None:
+    """Refuse when app.yaml, the environment file or the release record changed after the
+    build: what it holds is no longer what the config says."""
     if config_sha256(root, build.environment) != build.config_sha256:
         raise NotReady(
             f"{build.folder}: build is older than app.yaml / "

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factorstack.build.manifest import ROOT_FILE, Build, load_build, verify_templates
+from factorstack.build.manifest import (
+    ROOT_FILE,
+    Build,
+    check_current,
+    load_build,
+    verify_templates,
+)
 
 IDENTICAL = "identical"  # the same bytes (the manifests' hashes match)
 NAMES_ONLY = "names only"  # differs only by the normalised names
@@ -107,10 +113,11 @@ class Parity:
 
 def compare_builds(root: Path, left: str, right: str) -> Parity:
     """Compare build/LEFT with build/RIGHT under the repo root; NotReady when either build is
-    missing or was altered after it was built."""
+    missing, was altered after it was built, or is older than its config."""
     builds = (load_build(root, left), load_build(root, right))
     for build in builds:
         verify_templates(build)
+        check_current(build, root)
     return compare(*builds)
 
 

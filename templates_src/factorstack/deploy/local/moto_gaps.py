@@ -43,6 +43,9 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   found in ECS". AWS updates a nested stack in place and replaces a cluster only for a new
   ClusterName. Updating in place showed one more gap: a resource moto cannot update (the load
   balancer) came back as None, so a later GetAtt on it failed; it is now kept as it was.
+- ECR PutImage into a repository that does not exist raised a bare exception (HTTP 500 with an
+  HTML page); AWS answers RepositoryNotFoundException, which `local-images` turns into "run
+  `factorstack bootstrap` first".
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -644,6 +647,21 @@ def _custom_without_lambda(original: Any) -> Any:
     return resource_class_from_type
 
 
+def _teach_ecr_missing_repository() -> None:
+    """PutImage into a repository that is not there: AWS's error, not a server error."""
+    from moto.ecr.exceptions import RepositoryNotFoundException
+    from moto.ecr.models import ECRBackend
+
+    original = ECRBackend.put_image
+
+    def put_image(self: Any, repository_name: str, *args: Any, **kwargs: Any) -> Any:
+        if repository_name not in self.repositories:
+            raise RepositoryNotFoundException(repository_name, self.account_id)
+        return original(self, repository_name, *args, **kwargs)
+
+    ECRBackend.put_image = put_image  # type: ignore[method-assign]
+
+
 def teach() -> None:
     """Apply every gap fix once; refuse to guess on a moto version they were not measured on."""
     global _taught
@@ -683,4 +701,5 @@ def teach() -> None:
     instance.create_from_cloudformation_json = _subnet_from_interface(  # type: ignore[method-assign]
         instance.create_from_cloudformation_json
     )
+    _teach_ecr_missing_repository()
     _taught = True

@@ -75,9 +75,17 @@ class Verdict:
     findings: list[Finding]  # all of them, in the order found
     allowed: list[Finding]
     blocked: list[Finding]
+    unused: tuple[str, ...] = ()  # --allow-replace ids no finding has (a typo, or nothing at risk)
 
     def allowed_lines(self) -> list[str]:
         return [f"allowed by --allow-replace: {f.line()}" for f in self.allowed]
+
+    def unused_lines(self) -> list[str]:
+        return [
+            f"warning: --allow-replace {logical_id}: nothing of that id is removed or replaced "
+            "in this change set (check its spelling)"
+            for logical_id in self.unused
+        ]
 
 
 def judge(findings: Iterable[Finding], allowed: Iterable[str]) -> Verdict:
@@ -88,11 +96,14 @@ def judge(findings: Iterable[Finding], allowed: Iterable[str]) -> Verdict:
         findings=found,
         allowed=[f for f in found if f.logical_id in allow],
         blocked=[f for f in found if f.logical_id not in allow],
+        unused=tuple(sorted(allow - {f.logical_id for f in found})),
     )
 
 
 def enforce(verdict: Verdict, echo: Callable[[str], None]) -> list[str]:
     """Refuse (exit 3) when a finding is blocked; return the lines of the allowed ones."""
+    for warning in verdict.unused_lines():
+        echo(warning)
     lines = verdict.allowed_lines()
     for line in lines:
         echo(line)
