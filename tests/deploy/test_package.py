@@ -97,7 +97,11 @@ def test_access_denied_on_upload_is_one_line(folder: Path) -> None:
         with pytest.raises(DeployError) as failed:
             package(aws, BUCKET, folder)
     assert failed.value.lines[0].startswith("uploading s3://example-artifacts/templates/")
-    assert failed.value.lines[0].endswith(": access denied: Forbidden")
+    assert failed.value.lines[0].endswith(
+        ": access denied; the deploying identity needs s3:ListBucket on "
+        "arn:aws:s3:::example-artifacts (without it S3 answers 403 for a template not uploaded "
+        "yet) and s3:GetObject and s3:PutObject on its objects"
+    )
 
 
 def test_missing_child_template_names_the_file(folder: Path) -> None:
