@@ -16,6 +16,10 @@ ISSUED = "ISSUED"
 NEWEST_SHOWN = 5  # offered versions listed when a version is not offered
 
 
+# The key a secret has unless its owner chose another (DescribeSecret then names no KmsKeyId).
+MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
+
+
 @dataclass(frozen=True)
 class SecretStatus:
     """Whether a secret exists, from DescribeSecret (which never returns its value)."""
@@ -83,9 +87,6 @@ def parameter_problems(parameters: dict[str, str], invalid: set[str], region: st
         for arn, name in parameters.items()
         if arn in invalid
     ]
-
-
-MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
 
 
 def secret_status_problem(
