@@ -46,6 +46,13 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
 - ECR PutImage into a repository that does not exist raised a bare exception (HTTP 500 with an
   HTML page); AWS answers RepositoryNotFoundException, which `local-images` turns into "run
   `factorstack bootstrap` first".
+- an ECS task definition from a template was registered without its Cpu, NetworkMode,
+  RequiresCompatibilities, RuntimePlatform, roles and the rest, and an update (a new size in an
+  environment file) re-registered it from four properties only while its service stayed on the
+  old, now INACTIVE revision. Any change is now a new revision with every property, the old one
+  is deregistered and the services on it move to the new one, as on AWS. Keeping NetworkMode
+  (`awsvpc`) showed one more gap: a VPC from a template lost EnableDnsHostnames, and RunTask in
+  `awsvpc` mode crashed in a VPC without hostnames; both DNS attributes are now kept.
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -53,6 +60,7 @@ Everything here depends on moto's private structure, which is why moto is pinned
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from typing import Any
 
@@ -63,6 +71,7 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.core.utils import utcnow
 from moto.ec2.models import instances as ec2_instances
+from moto.ec2.models import vpcs as ec2_vpcs
 from moto.elbv2 import models as elbv2_models
 from moto.rds import models as rds_models
 from moto.utilities.utils import get_partition
@@ -600,6 +609,140 @@ def _teach_ecs_services() -> None:
     )
 
 
+# An ECS task definition from a template. moto 5.2.5 registered it with its family, containers,
+# volumes and memory only (no Cpu, NetworkMode, RequiresCompatibilities, RuntimePlatform, roles,
+# EphemeralStorage, ...), and updated it only when the family, containers or volumes differed
+# (compared in the API's spelling against the template's, so always), again with those four
+# only; the service that Refs it stayed on the old revision, now INACTIVE.
+TEMPLATE_PROPERTIES = "_factorstack_template_properties"  # kept on moto's TaskDefinition
+# register_task_definition's keyword for each CloudFormation property (values in API spelling).
+TASK_DEFINITION_KEYWORDS = {
+    "ContainerDefinitions": "container_definitions",
+    "Volumes": "volumes",
+    "NetworkMode": "network_mode",
+    "Tags": "tags",
+    "PlacementConstraints": "placement_constraints",
+    "RequiresCompatibilities": "requires_compatibilities",
+    "Cpu": "cpu",
+    "Memory": "memory",
+    "TaskRoleArn": "task_role_arn",
+    "ExecutionRoleArn": "execution_role_arn",
+    "ProxyConfiguration": "proxy_configuration",
+    "InferenceAccelerators": "inference_accelerators",
+    "RuntimePlatform": "runtime_platform",
+    "IpcMode": "ipc_mode",
+    "PidMode": "pid_mode",
+    "EphemeralStorage": "ephemeral_storage",
+}
+
+
+def _register_from_template(
+    properties: dict[str, Any], family: str, account_id: str, region_name: str
+) -> Any:
+    """A new revision of `family` with every property of the template, which it keeps."""
+    from moto.ecs.models import ecs_backends
+
+    keywords = {
+        keyword: _api_spelling(properties[name])
+        for name, keyword in TASK_DEFINITION_KEYWORDS.items()
+        if properties.get(name) is not None
+    }
+    for size in ("cpu", "memory"):  # strings in the API; a Number parameter may give an int
+        if size in keywords:
+            keywords[size] = str(keywords[size])
+    keywords.setdefault("container_definitions", [])
+    definition = ecs_backends[account_id][region_name].register_task_definition(
+        family=family, **keywords
+    )
+    setattr(definition, TEMPLATE_PROPERTIES, copy.deepcopy(properties))  # as they were
+    return definition
+
+
+def _task_definition_created(
+    cls: Any,
+    /,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
+    from moto.moto_api._internal import mock_random
+
+    properties = cloudformation_json.get("Properties") or {}
+    # moto's own name for a definition without Family
+    family = properties.get("Family") or f"task-definition-{int(mock_random.random() * 10**6)}"
+    return _register_from_template(properties, str(family), account_id, region_name)
+
+
+def _task_definition_replaced(
+    cls: Any,
+    /,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """Any property changed: a new revision (AWS replaces a task definition on any change), the
+    old one INACTIVE, and every service on the old revision moved to the new one."""
+    from moto.ecs.models import ecs_backends
+
+    properties = cloudformation_json.get("Properties") or {}
+    if properties == getattr(original_resource, TEMPLATE_PROPERTIES, None):
+        return original_resource
+    family = str(properties.get("Family") or original_resource.family)
+    definition = _register_from_template(properties, family, account_id, region_name)
+    backend = ecs_backends[account_id][region_name]
+    backend.deregister_task_definition(original_resource.arn)
+    # The service Refs the definition: updated before it, it took the old ARN; not updated at
+    # all (only the definition's inputs changed), it kept it. AWS moves it to the new one.
+    for service in backend.services.values():
+        if service.task_definition == original_resource.arn:
+            service.task_definition = definition.arn
+        for deployment in service.deployments:
+            if deployment.get("taskDefinition") == original_resource.arn:
+                deployment["taskDefinition"] = definition.arn
+    return definition
+
+
+def _vpc_keeping_dns_attributes(original: Any) -> Any:
+    """EnableDnsSupport / EnableDnsHostnames of a VPC from a template, which moto 5.2.5 dropped
+    (hostnames stayed off): a task in `awsvpc` mode (every Fargate task definition, once its
+    NetworkMode is kept) then crashed RunTask, whose network interface has no private DNS name
+    in a VPC without hostnames."""
+
+    def create(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        vpc = original(*args, **kwargs)
+        template = kwargs.get("cloudformation_json") or args[1]
+        properties = template.get("Properties") or {}
+        for name, attribute in (
+            ("EnableDnsSupport", "enable_dns_support"),
+            ("EnableDnsHostnames", "enable_dns_hostnames"),
+        ):
+            if properties.get(name) is not None:
+                setattr(vpc, attribute, str(properties[name]).lower() == "true")
+        return vpc
+
+    return classmethod(create)
+
+
+def _teach_task_definition_updates() -> None:
+    """AWS::ECS::TaskDefinition as CloudFormation does it: created with every property, and
+    replaced by a new revision (the old deregistered, its services moved) when any property
+    changes. Without it a new size in an environment file (cpu 256 → 512) never reached ECS.
+    With it the definitions are `awsvpc`, whose tasks need the VPC's DNS attributes kept too."""
+    from moto.ecs import models as ecs_models
+
+    definition = ecs_models.TaskDefinition
+    definition.create_from_cloudformation_json = classmethod(_task_definition_created)  # type: ignore[assignment]
+    definition.update_from_cloudformation_json = classmethod(_task_definition_replaced)  # type: ignore[assignment]
+    vpc = ec2_vpcs.VPC
+    vpc.create_from_cloudformation_json = _vpc_keeping_dns_attributes(  # type: ignore[method-assign]
+        vpc.create_from_cloudformation_json
+    )
+
+
 # An SSM-typed parameter (the NAT image): moto 5.2.5 keeps the resolved value as the parameter's
 # value, so UsePreviousValue resolves an AMI id as if it were a parameter name.
 def _resolved_once(original: Any) -> Any:
@@ -693,6 +836,7 @@ def teach() -> None:
     _teach_service_linked_roles()
     _teach_account_preflight()
     _teach_ecs_services()
+    _teach_task_definition_updates()
     parsing.ResourceMap.parse_ssm_parameter = _resolved_once(  # type: ignore[method-assign]
         parsing.ResourceMap.parse_ssm_parameter
     )
