@@ -218,6 +218,7 @@ class AppModel:
     alarms: Alarms
     edge: Edge
     notify_emails: tuple[str, ...]  # where alarms are mailed (SNS email subscriptions)
+    alarm_topic: bool = True  # False: no topic (nor its key); alarms notify nobody
     tags: dict[str, str] = field(default_factory=dict)
     image_digests: dict[str, str] = field(default_factory=dict)  # process → "sha256:..."
     release_phase: ReleasePhase | None = None

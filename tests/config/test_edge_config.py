@@ -26,6 +26,11 @@ CASES = [
         lambda d: d.update(notify={"emails": ["ops@example.com", "OPS@example.com"]}),
         f"{DEV}: notify.emails.1: OPS@example.com is listed twice (keep one)",
     ),
+    (  # dev has no alarm topic (notify.topic: false)
+        lambda d: d["notify"].update(emails=["ops@example.com"]),
+        f"{DEV}: notify.topic: false: no topic, so nothing mails ops@example.com "
+        "(set topic: true, or empty notify.emails)",
+    ),
     (
         lambda d: d.update(region="eu-west-9"),
         f"{DEV}: region: eu-west-9 is a region factorstack does not know, so it cannot grant "

@@ -14,6 +14,7 @@ import pytest
 
 from factorstack.deploy.decide import guard
 from factorstack.deploy.decide.guard import DeployedStack
+from tests.support.sample import edit_yaml
 from tests.support.templates import raw_templates_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,14 +48,48 @@ def _deployed_values(tree: dict[str, dict[str, Any]]) -> dict[str, dict[str, str
     return values
 
 
-@pytest.mark.parametrize("environment", ["dev", "prod"])
-def test_upgrading_to_shared_children_replaces_and_removes_nothing(environment: str) -> None:
-    before = {p.name: json.loads(p.read_text()) for p in (BEFORE / environment).glob("*.json")}
-    old = _by_path(before)
+def _deployed(old: dict[str, dict[str, Any]]) -> dict[str, DeployedStack]:
     values = _deployed_values(old)
-    deployed = {
+    return {
         path: DeployedStack(template, parameters=lambda p=path: values[p])
         for path, template in old.items()
     }
-    new = _by_path(raw_templates_of(REPO, environment))
-    assert guard.predict_tree(f"example-{environment}", deployed, new) == []
+
+
+def _before(environment: str) -> dict[str, dict[str, Any]]:
+    return _by_path(
+        {p.name: json.loads(p.read_text()) for p in (BEFORE / environment).glob("*.json")}
+    )
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_upgrading_to_shared_children_replaces_and_removes_nothing(
+    environment: str, sample_root: Path
+) -> None:
+    # dev was deployed with its alarm topic then; the sample's dev has since turned it off
+    # (notify.topic: false), a change of configuration, not of the upgrade (see below)
+    edit_yaml(sample_root / f"environments/{environment}.yaml", _with_topic)
+    new = _by_path(raw_templates_of(sample_root, environment))
+    assert guard.predict_tree(f"example-{environment}", _deployed(_before(environment)), new) == []
+
+
+def _with_topic(env: dict[str, Any]) -> None:
+    env.setdefault("notify", {})["topic"] = True
+
+
+def test_turning_the_alarm_topic_off_is_refused_until_its_key_is_named(sample_root: Path) -> None:
+    """A KMS key is stateful to the guard; this one only encrypts alarm messages in flight, but
+    the guard does not guess: the plan names it and `--allow-replace AlarmTopicKey` lets it go.
+    The topic, its policy and the alarms' actions are not stateful and go without a word."""
+    edit_yaml(sample_root / "environments/dev.yaml", _with_topic)
+    old = _by_path(raw_templates_of(sample_root, "dev"))
+    found = guard.predict_tree(
+        "example-dev", _deployed(old), _by_path(raw_templates_of(REPO, "dev"))
+    )
+    assert [(f.stack, f.logical_id, f.reasons) for f in found] == [
+        (
+            "example-dev/AlertsStack",
+            "AlarmTopicKey",
+            ["removed (offline: not in the new template)"],
+        )
+    ]

@@ -199,7 +199,8 @@ def test_the_alerts_template_reads_the_environment_from_root_parameters():
         # half of where storage autoscaling acts (10% free), so normal growth never fires it
         assert passed["DatabaseStorageAlarmBytes"] == str(int(20 * 1024**3 * 0.05))
         resolved = templates_of(REPO, env)["alerts.json"]
-        assert _props(resolved, "AlarmTopic")["DisplayName"] == f"example {env} alarms"
+        if env != "dev":  # dev has no topic (notify.topic: false)
+            assert _props(resolved, "AlarmTopic")["DisplayName"] == f"example {env} alarms"
 
 
 def test_the_storage_alarm_follows_the_environments_allocated_storage(sample_root: Path):
@@ -219,7 +220,7 @@ def test_the_storage_alarm_follows_the_environments_allocated_storage(sample_roo
     )
 
 
-@pytest.mark.parametrize("env", ALL_ENVS)
+@pytest.mark.parametrize("env", ["staging", "prod"])
 def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(built, env):
     root = built[env]["root.json"]
     topic_output = {"Fn::GetAtt": ["AlertsStack", "Outputs.AlarmTopicArn"]}
@@ -240,6 +241,50 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_clears(built, env):
                 assert stack["Properties"]["Parameters"]["AlarmTopicArn"] == topic_output
     assert seen == 8  # web 3 and worker 1 release alarms, 4 health alarms
     assert root["Outputs"]["AlarmTopicArn"]["Value"] == topic_output
+
+
+def test_without_a_topic_there_is_no_key_and_the_alarms_notify_nobody(built):
+    """dev says `notify.topic: false`: the $1/month key goes with the topic, and every alarm
+    stays (a deployment still rolls back on it) without actions."""
+    dev = built["dev"]
+    for kind in ("AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy"):
+        assert resources_of_type(dev["alerts.json"], kind) == {}, kind
+    alarms = {
+        (file, name): alarm["Properties"]
+        for file, template in dev.items()
+        for name, alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+    }
+    assert len(alarms) == 8
+    for where, props in alarms.items():
+        assert "AlarmActions" not in props and "OKActions" not in props, where
+    root = dev["root.json"]
+    assert "AlarmTopicArn" not in root["Outputs"]
+    # the root passes "" where the output is absent: reading it would fail the root stack
+    for stack in ("WebStack", "WorkerStack"):
+        assert _props(root, stack)["Parameters"]["AlarmTopicArn"] == ""
+    # web's release alarms still stop its deployment
+    web = _props(dev["process-web.json"], "WebService")
+    assert web["DeploymentConfiguration"]["Alarms"]["Enable"] is True
+
+
+def test_whether_there_is_a_topic_is_a_value_not_another_template():
+    """The topic, its key and every alarm's actions hang on conditions: dev (no topic) runs the
+    same process templates as staging, and the same alerts text as an environment that mails
+    the same addresses."""
+    raw = {env: raw_templates_of(REPO, env) for env in ("dev", "staging")}
+    for file in ("process-web.json", "process-worker.json", "process-scheduler.json"):
+        assert raw["dev"][file] == raw["staging"][file], file
+    alerts = raw["dev"]["alerts.json"]
+    for name in ("AlarmTopicKey", "AlarmTopic", "AlarmTopicPolicy"):
+        assert alerts["Resources"][name]["Condition"] == "NotifyTopicOn", name
+    assert alerts["Outputs"]["AlarmTopicArn"]["Condition"] == "NotifyTopicOn"
+    for stack in ("AlertsStack", "WebStack", "WorkerStack"):
+        assert _props(raw["dev"]["root.json"], stack)["Parameters"]["NotifyTopic"] == "false"
+        assert _props(raw["staging"]["root.json"], stack)["Parameters"]["NotifyTopic"] == "true"
+    actions = _props(raw["dev"]["process-web.json"], "WebErrorRateAlarm")["AlarmActions"]
+    assert actions == {
+        "Fn::If": ["NotifyTopicOn", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    }
 
 
 def test_health_alarms_watch_the_load_balancer_and_the_database(built):

@@ -86,7 +86,7 @@ def test_access_log_bucket_keeps_sse_s3_which_is_all_elb_writes_to(templates, en
     assert "s3_bucket_default_encryption_kms_check" in guard_rules(bucket)
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", ["staging", "prod"])  # dev has no topic, so no key
 def test_alarm_topic_key_lets_only_aws_services_create_grants(templates, env) -> None:
     key = templates[env]["alerts.json"]["Resources"]["AlarmTopicKey"]["Properties"]
     statements = key["KeyPolicy"]["Statement"]
@@ -233,3 +233,20 @@ def test_every_generated_secret_justifies_the_aws_managed_key(templates, env) ->
     for secret in secrets.values():
         assert "KmsKeyId" not in secret["Properties"]
         assert checkov_ids(secret) == {"CKV_AWS_149"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_alarm_justifies_going_without_actions_by_the_setting_that_chooses_it(
+    templates, env
+) -> None:
+    """CT.CLOUDWATCH.PR.1 wants an action on every alarm; an environment without an alarm topic
+    (notify.topic: false, dev) has none, and the reason names that setting."""
+    alarms = {
+        name: alarm
+        for template in templates[env].values()
+        for name, alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+    }
+    assert len(alarms) == 8
+    for name, alarm in alarms.items():
+        reason = guard_rules(alarm)["cloudwatch_alarm_action_check"]
+        assert "notify.topic: false" in reason, name

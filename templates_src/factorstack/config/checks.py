@@ -432,6 +432,13 @@ def _edge_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterato
         elif email.lower() in seen:
             yield (env_file, f"notify.emails.{index}", f"{email} is listed twice (keep one)")
         seen.add(email.lower())
+    if env.notify.emails and not env.notify.topic:
+        yield (
+            env_file,
+            "notify.topic",
+            f"false: no topic, so nothing mails {', '.join(env.notify.emails)} "
+            "(set topic: true, or empty notify.emails)",
+        )
     balanced = any(spec.port is not None for spec in app.processes.values())
     if balanced and not known_region(env.region):
         yield (

@@ -252,6 +252,14 @@ class NotifySettings(Strict):
     emails: list[str] = Field(
         default_factory=list, max_length=50, description="Addresses alarms are mailed to."
     )
+    topic: bool = Field(
+        default=True,
+        description=(
+            "An SNS topic every alarm notifies, encrypted with its own KMS key ($1/month), that a "
+            "person can subscribe chat or a pager to. false: no topic and no key; alarms still "
+            "stop a bad deployment and show in the console, but notify nobody."
+        ),
+    )
 
 
 class WafSettings(Strict):

@@ -159,6 +159,7 @@ def resolve(app: AppSpec, env: EnvironmentSpec, env_name: str) -> AppModel:
         alarms=Alarms(**env.alarms.model_dump()),
         edge=_edge(env),
         notify_emails=tuple(env.notify.emails),
+        alarm_topic=env.notify.topic,
         tags={"app": app.app, "environment": env_name},
         release_phase=None
         if app.release is None

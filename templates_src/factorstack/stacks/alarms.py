@@ -6,18 +6,21 @@ Every service: tasks below the desired count (tasks that keep stopping); no runn
 at all (no task has run yet) counts as zero running, not as missing data. A load-balanced
 service also: the share of 5xx answers, and targets failing the health check. Each notifies the
 environment's alarm topic (alerts.py) when it fires and when it clears, so a rollback reaches a
-person too.
+person too, where the environment has a topic (`notify.topic`).
 """
 
 from __future__ import annotations
 
-from troposphere import Ref, Template
+from troposphere import If, Ref, Template
 from troposphere import cloudwatch as cw
 
 from factorstack.model import Alarms, AppModel, Process
+from factorstack.stacks.policy import justify_alarm
 from factorstack.stacks.wiring import ChildStack
 
 PERIOD_SECONDS = 60
+TOPIC_FLAG = "NotifyTopic"  # notify.topic: whether the environment has an alarm topic
+TOPIC_FLAG_DESCRIPTION = "Whether alarms notify a topic (environment file, notify.topic)."
 
 
 def _metric(
@@ -63,26 +66,34 @@ class _Limits:
         return Ref(self.child.setting(name, self.values[name], description))
 
 
+def notified(condition: str, topic: Ref) -> If:
+    """An alarm's actions: the topic where the environment has one, none where it does not (the
+    alarm still changes state, and a deployment still rolls back on it)."""
+    return If(condition, [topic], Ref("AWS::NoValue"))
+
+
 def _alarm(
     template: Template,
     name: str,
     description: str,
     threshold: Ref,
-    notify: list[Ref],
+    notify: If | list[Ref],
     **metric: object,
 ) -> cw.Alarm:
     return template.add_resource(
-        cw.Alarm(
-            name,
-            AlarmDescription=description,
-            AlarmActions=notify,
-            OKActions=notify,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            Threshold=threshold,
-            EvaluationPeriods=metric.pop("periods"),
-            DatapointsToAlarm=metric.pop("datapoints"),
-            TreatMissingData="notBreaching",
-            **metric,
+        justify_alarm(
+            cw.Alarm(
+                name,
+                AlarmDescription=description,
+                AlarmActions=notify,
+                OKActions=notify,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                Threshold=threshold,
+                EvaluationPeriods=metric.pop("periods"),
+                DatapointsToAlarm=metric.pop("datapoints"),
+                TreatMissingData="notBreaching",
+                **metric,
+            )
         )
     )
 
@@ -107,7 +118,10 @@ def add_release_alarms(
     if not has_release_alarms(process):
         return []
     limits = _Limits(child, model.alarms)
-    notify = [] if topic is None else [topic]
+    notify: If | list[Ref] = []
+    if topic is not None:
+        has_topic = child.flag(TOPIC_FLAG, model.alarm_topic, TOPIC_FLAG_DESCRIPTION)
+        notify = notified(has_topic, topic)  # where it has none, `topic` is ""
     periods = {"periods": limits["EvaluationMinutes"], "datapoints": limits["EvaluationMinutes"]}
     service = {"ClusterName": cluster, "ServiceName": service_name}
     alarms: list[cw.Alarm] = []

@@ -4,7 +4,10 @@ about one release (the load balancer's own errors, no healthy web task, database
 The topic is encrypted with a customer managed key whose policy lets CloudWatch use it:
 CloudWatch cannot publish to a topic encrypted with the AWS managed key (alias/aws/sns), whose
 policy nobody can change. The topic exists even when the environment lists no email: every
-alarm names it, and a person can subscribe another endpoint (chat, pager) without a deploy.
+alarm names it, and a person can subscribe another endpoint (chat, pager) without a deploy. An
+environment may do without it (`notify.topic: false`, for dev): the key costs $1 a month, and
+without a topic the alarms still stop a bad deployment and show in the console. Whether it exists
+is a flag, so the template stays one text whichever an environment chooses.
 
 Everything else arrives from the root, so the template is the same text in every environment
 that mails the same addresses. The email subscriptions stay here, one resource per address: a
@@ -36,8 +39,10 @@ from troposphere import Ref, Select, Split, Sub, Template, kms, sns
 from troposphere import cloudwatch as cw
 
 from factorstack.model import AppModel
+from factorstack.stacks.alarms import TOPIC_FLAG, TOPIC_FLAG_DESCRIPTION, notified
 from factorstack.stacks.cluster import ClusterOutputs
 from factorstack.stacks.data import DataOutputs
+from factorstack.stacks.policy import justify_alarm
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -69,14 +74,15 @@ ONLY_SERVICE_GRANTS = Statement(
 
 @dataclass(frozen=True)
 class AlertsOutputs:
-    topic_arn: Handle
+    topic_arn: Handle  # the literal "" where the environment has no topic
 
 
-def _key(template: Template) -> kms.Key:
+def _key(template: Template, condition: str) -> kms.Key:
     """The topic's key: the account administers it, CloudWatch may encrypt alarm messages."""
     return template.add_resource(
         kms.Key(
             "AlarmTopicKey",
+            Condition=condition,
             # It encrypts messages in flight only: nothing is lost when it goes (after a
             # waiting period), and a new stack makes a new one.
             DeletionPolicy="Delete",
@@ -107,13 +113,14 @@ def _key(template: Template) -> kms.Key:
     )
 
 
-def _topic(child: ChildStack, model: AppModel) -> sns.Topic:
+def _topic(child: ChildStack, model: AppModel, condition: str) -> sns.Topic:
     template = child.template
-    key = _key(template)
+    key = _key(template, condition)
     child.environment_name()
     topic = template.add_resource(
         sns.Topic(
             "AlarmTopic",
+            Condition=condition,
             # The environment's name through a parameter: the same text in every environment.
             DisplayName=Sub(f"{model.app} ${{EnvironmentName}} alarms"),
             KmsMasterKeyId=Ref(key),
@@ -122,6 +129,7 @@ def _topic(child: ChildStack, model: AppModel) -> sns.Topic:
     template.add_resource(
         sns.TopicPolicy(
             "AlarmTopicPolicy",
+            Condition=condition,
             Topics=[Ref(topic)],
             PolicyDocument=PolicyDocument(
                 Statement=[
@@ -151,6 +159,7 @@ def _topic(child: ChildStack, model: AppModel) -> sns.Topic:
         template.add_resource(
             sns.SubscriptionResource(
                 subscription_id(email),
+                Condition=condition,
                 TopicArn=Ref(topic),
                 Protocol="email",
                 Endpoint=email,
@@ -165,17 +174,19 @@ def subscription_id(email: str) -> str:
 
 
 def _alarm(
-    template: Template, topic: sns.Topic, name: str, description: str, **settings: object
+    template: Template, notify: object, name: str, description: str, **settings: object
 ) -> cw.Alarm:
     return template.add_resource(
-        cw.Alarm(
-            name,
-            AlarmDescription=description,
-            AlarmActions=[Ref(topic)],
-            OKActions=[Ref(topic)],
-            Period=PERIOD_SECONDS,
-            TreatMissingData="notBreaching",
-            **settings,
+        justify_alarm(
+            cw.Alarm(
+                name,
+                AlarmDescription=description,
+                AlarmActions=notify,
+                OKActions=notify,
+                Period=PERIOD_SECONDS,
+                TreatMissingData="notBreaching",
+                **settings,
+            )
         )
     )
 
@@ -184,7 +195,7 @@ def _dimensions(**values: object) -> list[cw.MetricDimension]:
     return [cw.MetricDimension(Name=name, Value=value) for name, value in values.items()]
 
 
-def _load_balancer_alarms(child: ChildStack, topic: sns.Topic, cluster: ClusterOutputs) -> None:
+def _load_balancer_alarms(child: ChildStack, notify: object, cluster: ClusterOutputs) -> None:
     balancer = cluster.load_balancer
     if balancer is None:
         return
@@ -192,7 +203,7 @@ def _load_balancer_alarms(child: ChildStack, topic: sns.Topic, cluster: ClusterO
     group = Ref(child.take(balancer.target_group_full_name, "For the load balancer alarms."))
     _alarm(
         child.template,
-        topic,
+        notify,
         "LoadBalancer5xxAlarm",
         f"the load balancer answered {ELB_5XX_PER_PERIOD} or more requests with its own 5xx "
         "in 5 minutes (no healthy task, or tasks timing out)",
@@ -206,7 +217,7 @@ def _load_balancer_alarms(child: ChildStack, topic: sns.Topic, cluster: ClusterO
     )
     _alarm(
         child.template,
-        topic,
+        notify,
         "NoHealthyTargetsAlarm",
         "no web task passes the load balancer's health check: the app is down",
         Namespace="AWS/ApplicationELB",
@@ -220,7 +231,7 @@ def _load_balancer_alarms(child: ChildStack, topic: sns.Topic, cluster: ClusterO
 
 
 def _database_alarms(
-    child: ChildStack, model: AppModel, topic: sns.Topic, data: DataOutputs | None
+    child: ChildStack, model: AppModel, notify: object, data: DataOutputs | None
 ) -> None:
     if model.database is None or data is None or data.database is None:
         return
@@ -229,7 +240,7 @@ def _database_alarms(
     instance = _dimensions(DBInstanceIdentifier=Select(0, Split(".", host)))
     _alarm(
         child.template,
-        topic,
+        notify,
         "DatabaseCpuAlarm",
         f"database CPU at {DATABASE_CPU_PERCENT:.0f}% or more for 15 minutes",
         Namespace="AWS/RDS",
@@ -250,7 +261,7 @@ def _database_alarms(
     )
     _alarm(
         child.template,
-        topic,
+        notify,
         "DatabaseStorageAlarm",
         f"database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of the storage it was "
         "given, half of where storage autoscaling first grows it (autoscaling has reached its "
@@ -275,13 +286,17 @@ def build_alerts(
         f"{model.app}: alarm topic, its subscribers, health alarms",
         environment=model.environment,
     )
-    topic = _topic(child, model)
-    _load_balancer_alarms(child, topic, cluster)
-    _database_alarms(child, model, topic, data)
-    return child.built(
-        AlertsOutputs(
-            topic_arn=child.give(
-                "AlarmTopicArn", Ref(topic), "SNS topic every alarm notifies; subscribe to it."
-            )
-        )
+    has_topic = child.flag(TOPIC_FLAG, model.alarm_topic, TOPIC_FLAG_DESCRIPTION)
+    topic = _topic(child, model, has_topic)
+    notify = notified(has_topic, Ref(topic))
+    _load_balancer_alarms(child, notify, cluster)
+    _database_alarms(child, model, notify, data)
+    topic_arn = child.give(
+        "AlarmTopicArn",
+        Ref(topic),
+        "SNS topic every alarm notifies; subscribe to it.",
+        condition=has_topic,
     )
+    if not model.alarm_topic:  # the output is not there to read: the processes get ""
+        topic_arn = Handle.literal(topic_arn.name, "")
+    return child.built(AlertsOutputs(topic_arn=topic_arn))

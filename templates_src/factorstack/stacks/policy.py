@@ -55,6 +55,19 @@ def justify_log_group(group: R) -> R:
     return group
 
 
+NO_ALARM_TOPIC = (
+    "notifies the environment's alarm topic, which its environment file may go without "
+    "(notify.topic: false, mailing nobody): the alarm then has no action but still changes "
+    "state, shows in the console and, for a release alarm, rolls the deployment back"
+)
+
+
+def justify_alarm(alarm: R) -> R:
+    """An alarm: its only actions are the alarm topic, which an environment may not have."""
+    justify(alarm, guard={"cloudwatch_alarm_action_check": NO_ALARM_TOPIC})
+    return alarm
+
+
 def justify_secret(secret: R) -> R:
     """A generated secret under the AWS managed key."""
     justify(secret, checkov={"CKV_AWS_149": SECRET_KEY})

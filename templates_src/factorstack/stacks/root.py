@@ -203,7 +203,8 @@ def _root_outputs(
     if cluster.load_balancer is not None:
         add(cluster.load_balancer.app_url, "Where the app answers.")
     add(cluster.cluster_name, "ECS cluster.")
-    add(alerts.topic_arn, "SNS topic every alarm notifies: subscribe a person or a pager.")
+    if model.alarm_topic:
+        add(alerts.topic_arn, "SNS topic every alarm notifies: subscribe a person or a pager.")
     for process in model.processes:
         service_name = services[process.name].service_name
         add(service_name, f"ECS service of {process.name}.", service_name.prefixed(process.logical))

@@ -48,7 +48,7 @@ class Handle:
     """A value the root can pass to a child's parameter: a child's output or a root parameter."""
 
     name: str
-    in_root: AWSHelperFn  # how the root template reads it
+    in_root: AWSHelperFn | str  # how the root template reads it
 
     @classmethod
     def of_output(cls, stack: cloudformation.Stack, name: str) -> Handle:
@@ -57,6 +57,12 @@ class Handle:
     @classmethod
     def of_root_parameter(cls, parameter: Parameter) -> Handle:
         return cls(parameter.title, Ref(parameter))
+
+    @classmethod
+    def literal(cls, name: str, value: str) -> Handle:
+        """A value the root passes as it is: what stands in for an output that this environment's
+        condition leaves out (reading that output would fail the root)."""
+        return cls(name, value)
 
     def prefixed(self, prefix: str) -> str:
         """`WebServiceName` for web's `ServiceName`: the name of one of many, passed on."""
@@ -169,9 +175,15 @@ class ChildStack:
             )
         )
 
-    def give(self, name: str, value: object, description: str) -> Handle:
-        """An output of this stack, and the handle by which the root passes it on."""
-        self.template.add_output(Output(name, Value=value, Description=description))
+    def give(
+        self, name: str, value: object, description: str, *, condition: str | None = None
+    ) -> Handle:
+        """An output of this stack, and the handle by which the root passes it on; an output
+        under a `condition` is absent where it is false, so the root must not read it there."""
+        output = Output(name, Value=value, Description=description)
+        if condition is not None:
+            output.Condition = condition
+        self.template.add_output(output)
         return Handle.of_output(self.resource, name)
 
     def built(self, outputs: Outputs) -> Built[Outputs]:
