@@ -77,11 +77,14 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"factorstack {metadata.version('factorstack')}"
 
 
-def test_a_closed_pipe_stops_quietly():
-    """`factorstack schema app | head -1`: the reader leaves before the output is written."""
+@pytest.mark.parametrize("command", [["schema", "app"], ["cost", "dev", "--offline"]])
+def test_a_closed_pipe_stops_quietly(command, sample_root):
+    """`factorstack schema app | head -1`: the reader leaves before the output is written.
+    `cost` prints through rich, which on its own exits 1 when its reader leaves."""
+    assert main(["--root", str(sample_root), "build", "dev"]) == 0  # cost wants a linted build
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys; from factorstack.cli import main; sys.exit(main())"]
-        + ["schema", "app"],
+        + ["--root", str(sample_root), *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from factorstack.deploy.commands import register as register_deploy_commands
-from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, UsageError, UserError
+from factorstack.errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, UsageError, UserError
 
 EXIT_INTERRUPTED = 130
 # `factorstack schema`'s choices: config/schema.py's KINDS, named here so that building the
@@ -228,6 +228,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as error:
+        print(_path_problem(error), file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _path_problem(error: OSError) -> str:
+    """A file or folder of the wrong kind where factorstack reads or writes (a folder named
+    app.yaml, a file named build): one line naming it, not a traceback."""
+    path = error.filename or "a path"
+    if isinstance(error, IsADirectoryError):
+        return f"{path}: is a folder where a file belongs (remove or rename it)"
+    if isinstance(error, PermissionError):
+        return f"{path}: permission denied (check its owner and mode)"
+    return f"{path}: a file stands where a folder belongs (remove or rename it)"
 
 
 if __name__ == "__main__":

@@ -242,7 +242,8 @@ def test_a_build_older_than_its_config_is_refused_like_cost_refuses_it(
     assert main(["--root", str(tmp_path), "parity", "staging", "prod"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
-        "build is older than app.yaml / environments/prod.yaml (run `make templates`)"
+        "build is older than app.yaml, environments/prod.yaml or releases/prod.json "
+        "(run `make templates`)"
     )
 
 

@@ -77,7 +77,7 @@ CASES = [
         "app.yaml",
         _set("processes", "network", {"docker": "docker/network"}),
         "app.yaml: processes.network: 'network' is reserved (alerts, autoscaling, cluster, data, "
-        "endpoints, network); rename it",
+        "endpoints, network, release, rotation); rename it",
     ),
     (
         "app.yaml",

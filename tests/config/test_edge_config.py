@@ -69,3 +69,14 @@ def test_process_names_of_the_new_stacks_are_reserved(sample_root: Path, capsys,
     edit_yaml(sample_root / "app.yaml", lambda d: d["processes"].update({name: {"docker": "x"}}))
     assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
     assert f"app.yaml: processes.{name}: {name!r} is reserved" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["../../etc", "/etc", "docker/../../outside"])
+def test_a_docker_folder_outside_the_repo_is_refused(sample_root: Path, capsys, folder):
+    edit_yaml(sample_root / "app.yaml", lambda d: d["processes"]["web"].update(docker=folder))
+    assert main(["--root", str(sample_root), "build", "--no-lint"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"app.yaml: processes.web.docker: {folder!r} is not a folder inside the repo "
+        "(write it relative to the repo, without ..)"
+    )

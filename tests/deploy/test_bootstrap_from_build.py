@@ -31,7 +31,7 @@ def test_a_build_older_than_the_config_is_refused_before_aws(tmp_path: Path) -> 
     project = FixtureProject(tmp_path / "repo")
     project.write()
     (project.root / "app.yaml").write_text("app: example\n# changed\n")
-    with pytest.raises(NotReady, match=r"build is older than app.yaml .*run `make templates`"):
+    with pytest.raises(NotReady, match=r"build is older than app.yaml, .*run `make templates`"):
         run_bootstrap(context(project.root))
 
 

@@ -43,6 +43,30 @@ def test_release_has_no_timeout(capsys: pytest.CaptureFixture[str]) -> None:
         assert parse(command, "dev", "--timeout", "5").timeout == 5
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [command, "dev"]
+        for command in ("plan", "apply", "execute", "bootstrap")  # these wait for stacks
+    ]
+    + [["run", "dev", "web"]],  # it follows a task
+)
+@pytest.mark.parametrize("seconds", ["-5", "0", "1.5", "soon"])
+def test_a_timeout_is_a_positive_whole_number_of_seconds(
+    argv: list[str], seconds: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused while parsing, so nothing starts (not: a task started, then "still
+    DEACTIVATING after -5 s"). --root is an empty folder: a refusal that did not happen fails
+    there, never against this checkout's own build."""
+    task = ["--", "true"] if argv[0] == "run" else []
+    assert main([*argv, "--root", str(tmp_path), "--timeout", seconds, *task]) == 2
+    assert capsys.readouterr().err == (
+        f"factorstack {argv[0]}: argument --timeout: {seconds!r}: give a positive whole number "
+        "of seconds, e.g. 3600 (see --help)\n"
+    )
+    assert parse(*argv, "--timeout", "1", *task).timeout == 1
+
+
 def test_root_given_before_the_command_is_kept() -> None:
     assert parse("--root", "/r", "plan", "dev").root == "/r"
     assert parse("plan", "dev", "--root", "/s").root == "/s"

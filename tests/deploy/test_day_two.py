@@ -199,6 +199,7 @@ def test_run_gives_up_following_after_the_timeout_and_says_the_task_runs_on(
         ),
         (["logs", "dev", "web", "cron"], "no process 'cron' is deployed in dev"),
         (["logs", "dev", "--since", "10 minutes"], "--since '10 minutes': give a positive"),
+        (["logs", "dev", "web", "--since", "100000d"], "--since '100000d': at most 3653d"),
     ],
 )
 def test_an_unknown_process_is_one_line_and_exit_2(
@@ -361,6 +362,19 @@ def test_an_age_is_told_in_the_largest_unit() -> None:
 def test_since_refuses_anything_else(given: str) -> None:
     with pytest.raises(UsageError):
         parse_since(given)
+
+
+def test_since_reaches_back_at_most_ten_years() -> None:
+    """CloudWatch Logs keeps nothing longer than 3653 days; further back than the epoch AWS
+    refuses the start time with botocore's text (not: exit 1, two lines)."""
+    assert parse_since("3653d") == 3653 * 86400
+    for given in ("3654d", "87673h", "100000d", "99999999999999999999s"):
+        with pytest.raises(UsageError) as refused:
+            parse_since(given)
+        assert refused.value.lines == [
+            f"--since {given!r}: at most 3653d (10 years, the longest CloudWatch Logs keeps "
+            "log events)"
+        ]
 
 
 # --- status ---------------------------------------------------------------------------------

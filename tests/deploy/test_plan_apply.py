@@ -5,6 +5,7 @@ shapes only real CloudFormation produces. Outcomes without shapes: test_outcomes
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -366,6 +367,56 @@ def test_apply_without_plan_is_a_usage_error(project: FixtureProject) -> None:
         with pytest.raises(NotReady, match="no plan to apply") as raised:
             run_apply(ctx)
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("[]", "a JSON array, not an object"),
+        ('"x"', "a JSON string, not an object"),
+        ("null", "a JSON null, not an object"),
+    ],
+)
+def test_a_plan_that_is_no_json_object_is_unreadable(
+    project: FixtureProject, text: str, why: str
+) -> None:
+    """Valid JSON, but not a plan: one line, exit 2 (not: AttributeError), nothing asked of
+    AWS (the stubs answer nothing)."""
+    (project.folder / "plan.json").write_text(text)
+    with Stubs() as stubs:
+        ctx, _ = context(project, stubs)
+        with pytest.raises(NotReady) as raised:
+            run_apply(ctx)
+    assert raised.value.exit_code == 2
+    assert raised.value.lines == [
+        f"{project.folder / 'plan.json'}: unreadable plan: {why} (plan again)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("change_set_id", 5, "change_set_id: input should be a valid string"),
+        ("stack_status", ["x"], "stack_status: input should be a valid string"),
+        ("counts", {"Add": "3"}, "counts.Add: input should be a valid integer"),
+        ("guard", "Database", "guard: input should be a valid array"),
+    ],
+)
+def test_a_plan_field_of_another_type_is_unreadable(
+    project: FixtureProject, field: str, value: object, why: str
+) -> None:
+    """A field of the wrong type never reaches AWS (the stubs answer nothing)."""
+    written = write_plan_for(project.folder)
+    assert read_plan(project.folder, "dev") == written  # as plan writes it: readable
+    path = project.folder / "plan.json"
+    data = json.loads(path.read_text())
+    data[field] = value
+    path.write_text(json.dumps(data))
+    with Stubs() as stubs:
+        ctx, _ = context(project, stubs)
+        with pytest.raises(NotReady) as raised:
+            run_apply(ctx)
+    assert raised.value.lines == [f"{path}: unreadable plan: {why} (plan again)"]
 
 
 def test_image_preflight_names_the_registry_of_a_china_region() -> None:

@@ -1,6 +1,7 @@
 """The plan's parity section: when the build names the environment it promotes from, the review
 (terminal, changeset.md and so the CI job summary, plan.json) shows what differs from it; a
-predecessor that was never built is one line, never a failure."""
+predecessor that was never built is one line, never a failure. A --promotes-from that names no
+other environment is refused, as the same value in an environment file is."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 from factorstack.deploy.plan import PlanOutcome, run_plan
 from factorstack.deploy.present.plan_files import read_plan
-from tests.support.deploying import context
+from factorstack.errors import UsageError
+from tests.support.deploying import context, write_plan_for
 from tests.support.fake_aws import FakeAws, change, change_set, stack, stack_id
 from tests.support.fixture_build import FixtureProject
 
@@ -151,15 +153,57 @@ def test_a_plan_without_changes_still_shows_parity(tmp_path: Path, summary: Path
     assert "### Parity" in summary.read_text()
 
 
-def test_a_predecessor_that_is_no_environment_says_so_and_the_plan_goes_on(
+def test_a_predecessor_whose_file_was_removed_since_the_build_says_so_and_the_plan_goes_on(
+    tmp_path: Path, summary: Path
+) -> None:
+    """The build's own promotes_from passed the config check when it was built; its file may
+    be gone since (the build of dev is still current): a note, as for one never built."""
+    dev = builds(tmp_path, "staging")
+    (tmp_path / "environments/staging.yaml").unlink()
+    outcome, printed = plan(dev, deployed(dev, MODIFY_WEB))
+    assert outcome.changed
+    [shown] = [line for line in printed.splitlines() if line.startswith("parity")]
+    assert shown == (
+        "parity staging → dev: not compared: environments/staging.yaml: no such environment "
+        "(defined: dev; create environments/staging.yaml to add one)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "refusal"),
+    [
+        ("qa", "--promotes-from qa: no environment 'qa' (use staging, or drop --promotes-from)"),
+        ("dev", "--promotes-from dev: names this environment itself (name the one before it)"),
+    ],
+)
+def test_the_command_line_must_name_another_environment(
+    tmp_path: Path, summary: Path, other: str, refusal: str
+) -> None:
+    """As an environment file's promotes_from must (config check, exit 2): refused before
+    AWS is asked, and the last plan stays (not: the plan goes on with a note, or without its
+    parity section)."""
+    dev = builds(tmp_path, None)
+    earlier = write_plan_for(dev.folder)
+
+    def no_aws(_target: object) -> FakeAws:
+        raise AssertionError("AWS was asked")
+
+    ctx, _ = context(dev.root, no_aws)
+    for applying in (False, True):  # plan, and execute's plan
+        with pytest.raises(UsageError) as refused:
+            run_plan(ctx, [], applying=applying, promotes_from=other)
+        assert refused.value.lines == [refusal] and refused.value.exit_code == 2
+    assert read_plan(dev.folder, "dev") == earlier
+
+
+def test_the_command_line_refusal_names_no_other_when_there_is_none(
     tmp_path: Path, summary: Path
 ) -> None:
     dev = FixtureProject(tmp_path, "dev")
     dev.write()
-    outcome, printed = plan(dev, deployed(dev, MODIFY_WEB), promotes_from="nosuch")
-    assert outcome.changed
-    [shown] = [line for line in printed.splitlines() if line.startswith("parity")]
-    assert shown == (
-        "parity nosuch → dev: not compared: environments/nosuch.yaml: no such environment "
-        "(defined: dev; create environments/nosuch.yaml to add one)"
-    )
+    ctx, _ = context(dev.root, lambda _target: FakeAws())
+    with pytest.raises(UsageError) as refused:
+        run_plan(ctx, [], promotes_from="nosuch")
+    assert refused.value.lines == [
+        "--promotes-from nosuch: no environment 'nosuch' (drop --promotes-from)"
+    ]

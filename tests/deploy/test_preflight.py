@@ -630,3 +630,59 @@ def test_plan_stops_before_uploading_or_creating_a_change_set(
         "Database: RDS does not offer mysql 8.0.43 in eu-west-1 (newest offered: 8.0.44; "
         "change the engine version in app.yaml)"
     ]
+
+
+def _network(zones: int) -> dict[str, Any]:
+    subnet = "AWS::EC2::Subnet"
+    return {
+        "Resources": {
+            f"Public{index + 1}Subnet": {
+                "Type": subnet,
+                "Properties": {
+                    "VpcId": "vpc-1",
+                    "CidrBlock": f"10.0.{index}.0/24",
+                    "AvailabilityZone": {"Fn::Select": [index, {"Fn::GetAZs": ""}]},
+                },
+            }
+            for index in range(zones)
+        }
+    }
+
+
+def _zones_answer(*names: str) -> dict[str, Any]:
+    return {
+        "AvailabilityZones": [
+            {"ZoneName": name, "State": "available", "ZoneType": "availability-zone"}
+            for name in names
+        ]
+    }
+
+
+ZONE_FILTERS = {
+    "Filters": [
+        {"Name": "state", "Values": ["available"]},
+        {"Name": "zone-type", "Values": ["availability-zone"]},
+    ]
+}
+
+
+def test_three_zones_in_a_region_that_offers_two_is_refused(tmp_path: Path) -> None:
+    """Fn::Select [2, Fn::GetAZs] would fail the network stack minutes into the deploy."""
+    preflight = Preflight(tmp_path / "build" / "dev", {"network.json": _network(3)})
+    preflight.ec2.add_response(
+        "describe_availability_zones", _zones_answer("us-west-1a", "us-west-1c"), ZONE_FILTERS
+    )
+    assert refusal(preflight).lines == [
+        f"environments/dev.yaml: network.availability_zones: 3 zones, but {REGION} offers this "
+        "account 2 (us-west-1a, us-west-1c) (set availability_zones: 2, or choose another region)"
+    ]
+
+
+def test_three_zones_where_three_are_offered_pass_and_two_are_never_asked(tmp_path: Path) -> None:
+    three = Preflight(tmp_path / "a" / "dev", {"network.json": _network(3)})
+    three.ec2.add_response(
+        "describe_availability_zones", _zones_answer("r-1a", "r-1b", "r-1c"), ZONE_FILTERS
+    )
+    assert three.run() == []
+    two = Preflight(tmp_path / "b" / "dev", {"network.json": _network(2)})
+    assert two.run() == []  # every region offers two: no call (the stubs refuse any)

@@ -113,6 +113,20 @@ def test_deploy_sh_usage_and_aws_failure_exit_codes(local_aws: LocalAws, project
     asked = run(script, "--help")  # asked for: stdout, exit 0, naming the passed-through options
     assert asked.returncode == 0 and asked.stderr == ""
     assert "Exit codes" in asked.stdout and "--image-tag" in asked.stdout
+    for both in (["--apply", "--execute"], ["--execute", "--apply"]):  # not: the last one wins
+        contradicting = run(script, "dev", *both)
+        assert contradicting.returncode == 2
+        assert contradicting.stderr == (
+            "deploy.sh: give --apply or --execute, not both (--apply executes the last plan; "
+            "--execute plans and applies in one run)\n"
+        )
+    for other_root in (["--root", "/tmp/other"], ["--root=/tmp/other"], ["--roo", "/tmp/other"]):
+        elsewhere = run(script, "dev", *other_root)  # not: factorstack takes the last --root
+        assert elsewhere.returncode == 2
+        assert elsewhere.stderr == (
+            f"deploy.sh: --root is not accepted: deploy.sh always deploys the checkout it "
+            f"lives in ({project.root}); run the other checkout's own ./deploy.sh\n"
+        )
     no_bootstrap = run(script, "dev")  # a step not done yet: exit 2
     assert no_bootstrap.returncode == 2
     assert no_bootstrap.stderr.strip() == (

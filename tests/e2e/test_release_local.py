@@ -19,7 +19,7 @@ from factorstack.deploy.bootstrap import run_bootstrap
 from factorstack.deploy.local.server import LocalAws
 from factorstack.deploy.plan import run_plan
 from factorstack.deploy.release import run_release
-from factorstack.errors import DeployError, NotReady, UsageError
+from factorstack.errors import ConfigError, DeployError, NotReady, UsageError
 from tests.support.fixture_build import ACCOUNT, REGION, dev_context, publish_image, seed_app
 from tests.support.sample import copy_sample, edit_yaml
 
@@ -161,10 +161,19 @@ def test_a_failed_push_stops_the_release_and_records_nothing(repo, docker, monke
 
 
 def test_a_tag_already_in_ecr_is_not_built_again(repo, docker):
-    run_release(dev_context(repo), "v1")
+    first = run_release(dev_context(repo), "v1")
     before = len(calls(docker))
-    run_release(dev_context(repo), "v1")
-    assert [c["args"][0] for c in calls(docker)[before:]] == ["login"]
+    again = run_release(dev_context(repo), "v1")
+    assert calls(docker)[before:] == []  # every image is there: Docker is not even asked
+    assert again.digests() == first.digests()
+
+
+def test_releasing_an_older_tag_again_needs_no_docker(repo, docker, monkeypatch):
+    """A rollback: v1's images are in ECR, so `release dev --tag v1` records them even where
+    Docker is not running (a CI runner without it, a laptop with it stopped)."""
+    first = run_release(dev_context(repo), "v1")
+    monkeypatch.setenv("FAKE_DOCKER_DOWN", "1")
+    assert run_release(dev_context(repo), "v1").digests() == first.digests()
 
 
 def test_no_build_records_images_that_ci_pushed_itself(repo, monkeypatch, tmp_path):
@@ -248,3 +257,29 @@ def test_plan_refuses_an_image_tag_other_than_the_released_one(repo, docker):
     assert refused.value.lines[0].startswith(
         "releases/dev.json pins the images of release v1; image tag v2 would change nothing"
     )
+
+
+def test_a_missing_dockerfile_stops_the_release_before_any_image_is_built(repo, docker):
+    """Found at its own `docker build`, it came after the processes before it were pushed."""
+    (repo / "docker/scheduler/Dockerfile").unlink()
+    with pytest.raises(ConfigError) as refused:
+        run_release(dev_context(repo), "v1")
+    assert refused.value.lines == [
+        "app.yaml: processes.scheduler.docker: docker/scheduler/Dockerfile not found "
+        "(create it, or point docker: at the folder that holds it)"
+    ]
+    assert refused.value.exit_code == 2
+    assert not docker.exists() or calls(docker) == []  # not even a login
+    assert not (repo / "releases/dev.json").exists()
+
+
+def test_placeholder_images_differ_by_repository_and_tag(repo, monkeypatch):
+    """The local endpoint hashes layer digests into the image digest: with no layer every
+    placeholder had one digest, so releasing v2 (or rolling back to v1) changed nothing."""
+    from factorstack.cli import main
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for tag in ("v1", "v2"):
+        assert main(["local-images", "dev", "--root", str(repo), "--tag", tag]) == 0
+    digests = {ecr_digest(f"example/{p}", tag) for p in PROCESSES for tag in ("v1", "v2")}
+    assert len(digests) == 2 * len(PROCESSES)

@@ -303,6 +303,9 @@ class FakeAws(Gateway):
     def address_count(self) -> int:
         return 0
 
+    def available_zones(self) -> list[str]:
+        return [f"{self.region}{letter}" for letter in "abc"]
+
     # -- IAM
 
     def service_role(self, role: ServiceRole) -> RoleAnswer:

@@ -13,10 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def copy_sample(target: Path) -> Path:
-    """app.yaml and environments/ of the repo, copied so a test can edit them."""
+    """app.yaml, environments/ and docker/ (what `release` builds) of the repo, copied so a test
+    can edit them."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "app.yaml", target / "app.yaml")
     shutil.copytree(REPO / "environments", target / "environments")
+    shutil.copytree(REPO / "docker", target / "docker")
     return target
 
 

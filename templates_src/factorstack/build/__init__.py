@@ -62,7 +62,8 @@ def stack_name(loaded: LoadedEnvironment) -> str:
 
 def render(body: dict[str, Any]) -> bytes:
     """Stable bytes for a template: the same input always gives the same file."""
-    return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+    # UTF-8 as it is: an emoji escaped as a surrogate pair is refused by cfn-lint's reader
+    return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
 class Renderer:

@@ -162,6 +162,7 @@ def check_current(build: Build, root: Path) -> None:
     build: what it holds is no longer what the config says."""
     if config_sha256(root, build.environment) != build.config_sha256:
         raise NotReady(
-            f"{build.folder}: build is older than app.yaml / "
-            f"environments/{build.environment}.yaml ({REBUILD})"
+            f"{build.folder}: build is older than app.yaml, "
+            f"environments/{build.environment}.yaml or releases/{build.environment}.json "
+            f"({REBUILD})"
         )

@@ -73,8 +73,9 @@ def _memory_hint(cpu: int) -> str:
 ARN_SUFFIX_LOOKALIKE = re.compile(r"-[^-/]{6}$")
 
 # Process names whose stack would take the logical id of another child of the root.
+# The nested stacks' own names: a process of the same name would take their logical id.
 RESERVED_PROCESS_NAMES = frozenset(
-    {"network", "cluster", "data", "autoscaling", "alerts", "endpoints"}
+    {"network", "cluster", "data", "autoscaling", "alerts", "endpoints", "release", "rotation"}
 )
 
 

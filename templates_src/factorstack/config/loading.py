@@ -6,6 +6,8 @@ A mistake becomes a ConfigError whose lines each read `FILE: FIELD: what is wron
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,13 +22,47 @@ Spec = TypeVar("Spec", bound=BaseModel)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses a key written twice instead of silently keeping the last."""
+    """A SafeLoader that refuses a key written twice instead of silently keeping the last, and
+    reads plain words as YAML 1.2 does: PyYAML's YAML 1.1 turns `NO`, `off` and `yes` into
+    booleans, `0755` into 493, `12:30` into 750 and `2026-11-27` into a date, so a variable's
+    value would reach the container changed. Here only true/false are booleans, only decimal
+    digits without a leading zero are whole numbers, and everything else stays text."""
+
+
+_YAML_1_1_ONLY = {"bool", "int", "float", "timestamp"}
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rule) for tag, rule in rules if tag.rsplit(":", 1)[-1] not in _YAML_1_1_ONLY]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^[-+]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)$"
+        r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
+)
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """Keys written in this mapping must differ; keys a merge (`<<: *anchor`) brings in may be
+    overridden by one written here, as YAML's merge means."""
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == MERGE_TAG:
+            continue
         key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain word, not a list or mapping", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} appears twice (keep one)", key_node.start_mark
@@ -42,16 +78,32 @@ _UniqueKeyLoader.add_constructor(
 
 def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
     """Parse one YAML file into a mapping, or raise a one-line ConfigError."""
+    data = _parse(_read_text(path, shown_as), shown_as)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown_as}: top level must be a mapping of keys to values")
+    return data
+
+
+def _read_text(path: Path, shown_as: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{shown_as}: file not found (create it; see README)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{shown_as}: not UTF-8 text (save it as UTF-8)") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{shown_as}: is a folder where a file belongs (remove or rename it)"
+        ) from None
     except OSError as error:
         raise ConfigError(f"{shown_as}: cannot read: {error.strerror}") from None
+
+
+def _parse(text: str, shown_as: str) -> Any:
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f":{mark.line + 1}" if mark else ""
@@ -61,11 +113,10 @@ def read_yaml(path: Path, shown_as: str) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{shown_as}: malformed YAML: {error} (fix the syntax)") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{shown_as}: top level must be a mapping of keys to values")
-    return data
+    except RecursionError:
+        raise ConfigError(
+            f"{shown_as}: malformed YAML: nested too deeply (fix the syntax)"
+        ) from None
 
 
 def validate(

@@ -87,6 +87,8 @@ def describe_validation_errors(error: ValidationError, shown_as: str) -> list[st
         if stripped != loc:
             path = field_path(stripped)
             message = f"not a valid value (use {ENV_VALUE_FORMS})"
+            if isinstance(item.get("input"), float):  # `1.10` reads as 1.1: text must be quoted
+                message = f"{item['input']!r} is a decimal number here (quote it, as written)"
         else:
             path = field_path(loc)
             message = _describe(item, shown_as)

@@ -7,9 +7,17 @@ reported at the exact field that causes it.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from factorstack.model import DEFAULT_MYSQL_CLIENT_IMAGE
 
@@ -54,7 +62,9 @@ DEFAULT_WRITABLE_PATHS = ("/tmp",)
 class ProcessSpec(Strict):
     """One process type: its own image, task definition and service."""
 
-    docker: str = Field(description="Folder under the repo holding the process's Dockerfile.")
+    docker: str = Field(
+        description="Folder under the repo holding the process's Dockerfile (relative, no ..)."
+    )
     command: list[str] | None = Field(
         default=None, description="Overrides the image's CMD; omit to keep the image's own."
     )
@@ -84,6 +94,18 @@ class ProcessSpec(Strict):
         "volume, the rest of the filesystem is read-only. The image declares each with VOLUME, "
         "owned by the user. Default [/tmp].",
     )
+
+    @field_validator("docker")
+    @classmethod
+    def _inside_the_repo(cls, value: str) -> str:
+        """Docker builds with the repo as its context: a folder outside it cannot be built."""
+        path = PurePosixPath(value)
+        if path.is_absolute() or ".." in path.parts or not value.strip():
+            raise ValueError(
+                f"{value!r} is not a folder inside the repo (write it relative to the repo, "
+                "without ..)"
+            )
+        return value
 
 
 class DatabaseSpec(Strict):
@@ -208,6 +230,16 @@ class AppSpec(Strict):
     release: ReleaseSpec | None = Field(
         default=None, description="A release phase: e.g. migrations, once per deploy."
     )
+
+    @field_validator("database", "cache", "release", mode="before")
+    @classmethod
+    def _written_but_empty(cls, value: object, info: ValidationInfo) -> object:
+        """`cache:` with nothing under it (its one setting commented out) reads as null, which
+        would mean no cache at all: say so rather than drop the section."""
+        if value is None:
+            name = info.field_name
+            raise ValueError(f"empty (write `{name}: {{}}` for the defaults, or remove the key)")
+        return value
 
 
 ProcessSpec.model_rebuild()

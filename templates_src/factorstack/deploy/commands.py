@@ -181,11 +181,24 @@ def _allow(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_seconds(text: str) -> int:
+    """--timeout's type: a whole number of seconds above zero (argparse makes a refusal one
+    usage line, exit 2, before anything is sent to AWS)."""
+    refusal = f"{text!r}: give a positive whole number of seconds, e.g. {DEFAULT_TIMEOUT}"
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(refusal) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(refusal)
+    return seconds
+
+
 def _timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=int,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"how long to wait for a busy stack or a deploy (default {DEFAULT_TIMEOUT})",
     )
@@ -314,7 +327,7 @@ def _register_day_two(subparsers: Any) -> None:
     run.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=int,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT,
         help=f"how long to follow the task (default {DEFAULT_TIMEOUT}); it runs on after that",
     )

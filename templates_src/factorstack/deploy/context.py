@@ -21,10 +21,19 @@ from factorstack.deploy.aws.price_source import PricesFor, price_book
 LOG_WIDTH = 160  # CI logs are not terminals; rich would otherwise squeeze tables into 80
 
 
+class PipeAwareConsole(Console):
+    """rich ends the process with exit 1 when the reader of its output goes away; a command
+    piped into `head` must stop quietly with 141 (cli.py), as the commands without rich do."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def default_console(stderr: bool = False) -> Console:
     """A console for the terminal, or a wide one when writing to a log."""
-    console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(width=LOG_WIDTH, stderr=stderr)
+    console = PipeAwareConsole(stderr=stderr)
+    return console if console.is_terminal else PipeAwareConsole(width=LOG_WIDTH, stderr=stderr)
 
 
 def notes_console() -> Console:

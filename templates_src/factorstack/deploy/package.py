@@ -38,7 +38,7 @@ def content_key(data: bytes) -> str:
 
 def dump_template(template: dict[str, Any]) -> bytes:
     """Stable bytes for a template, so equal templates hash equally."""
-    return json.dumps(template, indent=1, sort_keys=True).encode("utf-8")
+    return json.dumps(template, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
 def nested_stacks(template: dict[str, Any]) -> dict[str, str]:

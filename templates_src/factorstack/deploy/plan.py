@@ -15,6 +15,7 @@ from typing import Any
 
 from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
 from factorstack.build.parity import compare_builds
+from factorstack.config import require_environment
 from factorstack.config.files import environment_names
 from factorstack.config.loading import unknown_environment
 from factorstack.deploy.aws.gateway import Gateway
@@ -82,6 +83,7 @@ def run_plan(
     right after, so no "apply it with --apply" hint. `newest_nat_image`: re-read the pinned
     image ids from AWS's public parameters (decide/parameters.py) instead of keeping them.
     `promotes_from`: the environment to show parity with (default: the build's own)."""
+    refuse_promotes_from(ctx, promotes_from)  # a command-line mistake: before anything else
     build = ctx.load()
     start_plan(build.folder, build.templates)  # the older plan and its review are superseded
     parity = predecessor_parity(ctx, build, promotes_from)
@@ -149,12 +151,32 @@ def run_plan(
     return PlanOutcome(changed=True, record=record, review=reviewed.review)
 
 
+def refuse_promotes_from(ctx: Context, promotes_from: str | None) -> None:
+    """--promotes-from must name another environment of this repo, as an environment file's
+    `promotes_from` must (config/checks.py promotion_problems); refused before the build is read
+    or AWS is asked. One that is not built yet is a note in the review (predecessor_parity)."""
+    if promotes_from is None:
+        return
+    require_environment(ctx.root, ctx.environment)  # an unknown ENV is named first
+    flag = f"--promotes-from {promotes_from}"
+    if promotes_from == ctx.environment:
+        raise UsageError(f"{flag}: names this environment itself (name the one before it)")
+    known = environment_names(ctx.root)
+    if promotes_from not in known:
+        others = [name for name in known if name != ctx.environment]
+        listed = f"{', '.join(others[:-1])} or {others[-1]}" if len(others) > 1 else "".join(others)
+        use = f"use {listed}, or drop --promotes-from" if others else "drop --promotes-from"
+        raise UsageError(f"{flag}: no environment {promotes_from!r} ({use})")
+
+
 def predecessor_parity(
     ctx: Context, build: Build, promotes_from: str | None
 ) -> ParitySection | None:
     """What differs from the environment this one promotes from (--promotes-from, else the
     environment file's `promotes_from`), read from both builds; None when neither names one.
-    A predecessor that was never built (or not rebuilt) is a note in the review, not a failure."""
+    A predecessor that was never built (or not rebuilt) is a note in the review, not a failure;
+    so is one whose environment file was removed after this build (refuse_promotes_from has
+    refused a --promotes-from that names no environment, or this one)."""
     predecessor = promotes_from or build.promotes_from
     if predecessor is None or predecessor == build.environment:
         return None

@@ -19,6 +19,7 @@ from factorstack.deploy.decide.preflight_needs import Needs, needs_of
 from factorstack.deploy.decide.preflight_rules import (
     ELASTIC_IP_QUOTA,
     VPC_QUOTA,
+    ZONES_EVERY_REGION_OFFERS,
     QuotaSpec,
     certificate_place_problem,
     certificate_problems,
@@ -28,6 +29,7 @@ from factorstack.deploy.decide.preflight_rules import (
     quota_problem,
     secret_key_findings,
     secret_status_problem,
+    zone_problem,
 )
 from factorstack.deploy.package import read_template
 from factorstack.errors import NotReady
@@ -121,6 +123,15 @@ def quota_lines(aws: Gateway, needs: Needs, region: str, warn: Warn) -> list[str
     return problems
 
 
+def zone_lines(aws: Gateway, needs: Needs, build: Build) -> list[str]:
+    """Only when the network takes more zones than every region offers (a third)."""
+    if needs.zones <= ZONES_EVERY_REGION_OFFERS:
+        return []
+    env_file = f"environments/{build.environment}.yaml"
+    problem = zone_problem(needs.zones, aws.available_zones(), build.target.region, env_file)
+    return [problem] if problem else []
+
+
 def account_preflight(aws: Gateway, build: Build, new_stack: bool, warn: Warn) -> None:
     """Refuse (exit 2, one line per problem) when the account lacks what the build needs."""
     needs = build_needs(build)
@@ -130,6 +141,7 @@ def account_preflight(aws: Gateway, build: Build, new_stack: bool, warn: Warn) -
         *secret_lines(aws, needs, region, warn),
         *certificate_lines(aws, needs, build),
         *engine_lines(aws, needs, region),
+        *zone_lines(aws, needs, build),
         *(quota_lines(aws, needs, region, warn) if new_stack else []),
     ]
     if problems:

@@ -17,7 +17,7 @@ from factorstack.deploy.context import Context
 from factorstack.deploy.decide.images import ImageRef
 from factorstack.deploy.docker import PLATFORMS, Docker
 from factorstack.deploy.revision import git_commit
-from factorstack.errors import DeployError, NotReady, UsageError
+from factorstack.errors import ConfigError, DeployError, NotReady, UsageError
 from factorstack.model import AppModel, Process, repository_name
 from factorstack.release_record import Release, ReleasedImage, write_release
 
@@ -31,18 +31,27 @@ def release_tag(root: Path, tag: str | None) -> str:
 
 
 def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Release:
-    """Publish the images of one environment and write its release record."""
+    """Publish the images of one environment and write its release record. Docker is needed
+    only for an image not in ECR yet: releasing a tag again (a rollback) needs none."""
     loaded = load_model(ctx.root, ctx.environment)
     model = loaded.model
     chosen_tag = release_tag(ctx.root, tag)
-    docker = Docker.find(ctx.root) if build_images else None
     aws = ctx.connect(AwsTarget(model.account, model.region, loaded.profile, loaded.role_arn))
     login = aws.registry_login()
-    if docker is not None:
+    wanted = {
+        p.name: ImageRef(p.name, repository_name(model.app, p.name), tag=chosen_tag)
+        for p in model.processes
+    }
+    found = {name: aws.image_digest(image) for name, image in wanted.items()}
+    missing = [p for p in model.processes if found[p.name] is None]
+    docker = None
+    if missing and build_images:  # every Dockerfile before the first build: none half-released
+        _require_dockerfiles(ctx.root, missing)
+        docker = Docker.find(ctx.root)
         docker.login(login.registry, login.user, login.password)
     images = tuple(
-        publish(ctx, aws, docker, login.registry, process, model, chosen_tag)
-        for process in model.processes
+        publish(ctx, aws, docker, login.registry, wanted[p.name], found[p.name], p, model)
+        for p in model.processes
     )
     release = Release(ctx.environment, chosen_tag, images)
     path = write_release(ctx.root, release)
@@ -50,19 +59,33 @@ def run_release(ctx: Context, tag: str | None, build_images: bool = True) -> Rel
     return release
 
 
+def _require_dockerfiles(root: Path, processes: list[Process]) -> None:
+    """A missing Dockerfile would fail its `docker build` after the processes before it were
+    already built and pushed."""
+    missing = [
+        f"app.yaml: processes.{process.name}.docker: {process.docker}/Dockerfile not found "
+        "(create it, or point docker: at the folder that holds it)"
+        for process in processes
+        if not (root / process.docker / "Dockerfile").is_file()
+    ]
+    if missing:
+        raise ConfigError(*missing)
+
+
 def publish(
     ctx: Context,
     aws: Gateway,
     docker: Docker | None,
     registry: str,
+    wanted: ImageRef,
+    digest: str | None,
     process: Process,
     model: AppModel,
-    tag: str,
 ) -> ReleasedImage:
-    """One process's image in ECR under `tag`: found there, or built and pushed (with Docker)."""
-    wanted = ImageRef(process.name, repository_name(model.app, process.name), tag=tag)
+    """One process's image in ECR under its tag: `digest` when it is there already, else
+    built and pushed (with Docker)."""
+    tag = str(wanted.tag)
     remote = f"{registry}/{wanted.repository}:{tag}"
-    digest = aws.image_digest(wanted)
     if digest is None and docker is None:
         raise NotReady(
             f"image {wanted} is not in ECR ({registry}); push it first, or run "

@@ -128,6 +128,17 @@ class AccountCalls:
             pages = self.clients.ec2.get_paginator("describe_vpcs").paginate()
             return sum(len(page.get("Vpcs", [])) for page in pages)
 
+    def available_zones(self) -> list[str]:
+        """The availability zones (not Local or Wavelength Zones) open to this account."""
+        with aws_errors("listing availability zones (ec2 describe-availability-zones)"):
+            answer = self.clients.ec2.describe_availability_zones(
+                Filters=[
+                    {"Name": "state", "Values": ["available"]},
+                    {"Name": "zone-type", "Values": ["availability-zone"]},
+                ]
+            )
+            return [zone["ZoneName"] for zone in answer.get("AvailabilityZones", [])]
+
     def address_count(self) -> int:
         """Elastic IP addresses allocated in the client's region."""
         with aws_errors("counting Elastic IPs (ec2 describe-addresses)"):

@@ -13,6 +13,9 @@ from factorstack.errors import UsageError
 
 SINCE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 SINCE_PATTERN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+# The longest retention CloudWatch Logs offers (10 years): nothing is kept longer, and a start
+# further back than the epoch is refused by AWS.
+MAX_SINCE_DAYS = 3653
 # CloudWatch Logs ingests late: a poll looks back this far and drops the events it has shown.
 LATE_MS = 30_000
 
@@ -36,11 +39,18 @@ class Labelled:
 
 
 def parse_since(text: str) -> int:
-    """`30s`, `10m`, `2h`, `1d` → seconds; anything else is a usage error."""
+    """`30s`, `10m`, `2h`, `1d` → seconds, at most MAX_SINCE_DAYS; anything else is a usage
+    error."""
     match = SINCE_PATTERN.match(text)
     if not match or int(match.group(1)) == 0:
         raise UsageError(f"--since {text!r}: give a positive number and a unit: 30s, 10m, 2h or 1d")
-    return int(match.group(1)) * SINCE_UNITS[match.group(2)]
+    seconds = int(match.group(1)) * SINCE_UNITS[match.group(2)]
+    if seconds > MAX_SINCE_DAYS * SINCE_UNITS["d"]:
+        raise UsageError(
+            f"--since {text!r}: at most {MAX_SINCE_DAYS}d (10 years, the longest CloudWatch Logs "
+            "keeps log events)"
+        )
+    return seconds
 
 
 def age(seconds: int) -> str:

@@ -20,6 +20,7 @@ LISTENER_CERTIFICATE = "AWS::ElasticLoadBalancingV2::ListenerCertificate"
 DB_INSTANCE = "AWS::RDS::DBInstance"
 CACHE_TYPES = ("AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster")
 VPC = "AWS::EC2::VPC"
+SUBNET = "AWS::EC2::Subnet"
 ELASTIC_IP = "AWS::EC2::EIP"
 APP_URL_OUTPUT = "AppUrl"
 DEFAULT_CACHE_ENGINE = "redis"  # what ElastiCache assumes when a template names none
@@ -50,6 +51,7 @@ class Needs:
     engines: tuple[EngineUse, ...] = ()
     new_vpcs: int = 0
     new_addresses: int = 0
+    zones: int = 0  # availability zones the subnets take from Fn::GetAZs (the highest index + 1)
 
 
 def partition(region: str) -> str:
@@ -147,6 +149,23 @@ def domain_name(template: Mapping[str, Any]) -> str | None:
     return urlparse(value).hostname if isinstance(value, str) else None
 
 
+def zones_taken(template: Mapping[str, Any]) -> int:
+    """How many of the region's zones the subnets use: each names `Fn::Select [i, Fn::GetAZs]`."""
+    taken = 0
+    for _, properties in resources(template, SUBNET):
+        zone = properties.get("AvailabilityZone")
+        select = zone.get("Fn::Select") if isinstance(zone, dict) else None
+        if (
+            isinstance(select, list)
+            and len(select) == 2
+            and isinstance(select[1], dict)
+            and "Fn::GetAZs" in select[1]
+            and str(select[0]).isdigit()
+        ):
+            taken = max(taken, int(select[0]) + 1)
+    return taken
+
+
 def needs_of(templates: Mapping[str, Mapping[str, Any]], target: AwsTarget) -> Needs:
     """What the templates (file name → template) need from the target account."""
     parameters: dict[str, str] = {}
@@ -154,7 +173,7 @@ def needs_of(templates: Mapping[str, Mapping[str, Any]], target: AwsTarget) -> N
     certificates: list[str] = []
     engines: list[EngineUse] = []
     domain: str | None = None
-    new_vpcs = new_addresses = 0
+    new_vpcs = new_addresses = zones = 0
     for _, template in sorted(templates.items()):
         for value in value_froms(template):
             arn = literal_text(value, target)
@@ -173,6 +192,7 @@ def needs_of(templates: Mapping[str, Mapping[str, Any]], target: AwsTarget) -> N
         domain = domain or domain_name(template)
         new_vpcs += sum(1 for _ in resources(template, VPC))
         new_addresses += sum(1 for _ in resources(template, ELASTIC_IP))
+        zones = max(zones, zones_taken(template))
     return Needs(
         parameters=dict(sorted(parameters.items(), key=lambda item: item[1])),
         secrets={name: frozenset(keys) for name, keys in sorted(secrets.items())},
@@ -181,4 +201,5 @@ def needs_of(templates: Mapping[str, Mapping[str, Any]], target: AwsTarget) -> N
         engines=tuple(engines),
         new_vpcs=new_vpcs,
         new_addresses=new_addresses,
+        zones=zones,
     )

@@ -265,3 +265,20 @@ def quota_problem(
         f"{region} --service-code {spec.service_code} --quota-code {spec.quota_code} "
         f"--desired-value {needed}`)"
     )
+
+
+# Every region offers an account at least two zones; some offer only two (us-west-1 to most
+# accounts), where a third subnet's `Fn::Select [2, Fn::GetAZs]` fails the network stack late.
+ZONES_EVERY_REGION_OFFERS = 2
+
+
+def zone_problem(needed: int, offered: list[str], region: str, env_file: str) -> str | None:
+    """The network asks for more availability zones than the region offers this account."""
+    if needed <= len(offered):
+        return None
+    names = ", ".join(sorted(offered)) or "none"
+    return (
+        f"{env_file}: network.availability_zones: {needed} zones, but {region} offers this "
+        f"account {len(offered)} ({names}) (set availability_zones: {len(offered)}, or choose "
+        "another region)"
+    )

@@ -17,6 +17,7 @@ from factorstack.deploy.aws.session import LOCAL_HOSTS
 from factorstack.errors import NotReady, UsageError
 
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 
 def require_local_endpoint(command: str = "local-images") -> str:
@@ -41,14 +42,16 @@ def publish_placeholders(repositories: list[str], tag: str, target: AwsTarget) -
 
 
 def placeholder_manifest(repository: str, tag: str) -> str:
-    """A manifest with no layers whose config digest is unique to the repository and tag."""
-    config_digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    """A manifest of one empty layer whose digest is unique to the repository and tag: the
+    local endpoint's image digest is the hash of the layer digests, so with no layer every
+    image had the same one, and a new release (or a rollback) changed nothing to deploy."""
+    unique = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
     return json.dumps(
         {
             "schemaVersion": 2,
             "mediaType": MANIFEST_MEDIA_TYPE,
-            "config": {"digest": f"sha256:{config_digest}"},
-            "layers": [],
+            "config": {"digest": f"sha256:{unique}"},
+            "layers": [{"mediaType": LAYER_MEDIA_TYPE, "size": 0, "digest": f"sha256:{unique}"}],
         }
     )
 

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from factorstack.errors import NotReady
 
 PLAN_FILE = "plan.json"
@@ -69,6 +71,9 @@ class PlanRecord:
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n"
+
+
+_PLAN_RECORD = TypeAdapter(PlanRecord)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -173,9 +178,19 @@ def read_plan(
     if not path.is_file():
         raise NotReady(f"{path}: {why_no_plan(read_note(folder), templates, environment)}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            kind = {list: "array", str: "string", type(None): "null"}.get(type(data), "number")
+            raise ValueError(f"a JSON {kind}, not an object")
         if data.get("version") != PLAN_VERSION:
             raise ValueError(f"unknown plan version {data.get('version')!r}")
-        return PlanRecord(**data)
+        # strict: a `change_set_id` of 5 must not reach AWS as "5"
+        return _PLAN_RECORD.validate_json(text, strict=True)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        reason = f"{where}: {problem['msg'][:1].lower()}{problem['msg'][1:]}"
+        raise NotReady(f"{path}: unreadable plan: {reason} (plan again)") from None
     except (ValueError, TypeError) as error:
         raise NotReady(f"{path}: unreadable plan: {error} (plan again)") from None
