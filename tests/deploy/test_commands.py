@@ -77,7 +77,7 @@ def test_every_command_is_registered() -> None:
         (["bootstrap", "dev"], commands.cmd_bootstrap),
         (["apply", "dev"], commands.cmd_apply),
         (["execute", "dev", "--image-tag", "v2"], commands.cmd_execute),
-        (["local-aws", "--port", "0"], commands.cmd_local_aws),
+        (["local-aws", "--port", "5000"], commands.cmd_local_aws),
         (["status", "dev"], commands.cmd_status),
         (["run", "dev", "web", "--", "true"], commands.cmd_run),
         (["logs", "dev"], commands.cmd_logs),

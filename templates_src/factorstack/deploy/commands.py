@@ -181,6 +181,18 @@ def _allow(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def tcp_port(text: str) -> int:
+    """--port's type: 1-65535 (a larger number was a traceback from the socket)."""
+    refusal = f"{text!r}: give a port from 1 to 65535, e.g. 5000"
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(refusal) from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(refusal)
+    return port
+
+
 def positive_seconds(text: str) -> int:
     """--timeout's type: a whole number of seconds above zero (argparse makes a refusal one
     usage line, exit 2, before anything is sent to AWS)."""
@@ -268,7 +280,9 @@ def register(subparsers: Any) -> None:
         description=f"{local_help}; it runs until interrupted (Ctrl-C)",
         epilog=EXIT_CODES_HELP,
     )
-    local.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1 (default 5000)")
+    local.add_argument(
+        "--port", type=tcp_port, default=5000, help="port on 127.0.0.1 (default 5000)"
+    )
     local.add_argument("--region", default="eu-west-1", help="AWS_DEFAULT_REGION to print")
     local.set_defaults(func=cmd_local_aws)
 

@@ -53,6 +53,10 @@ Gaps filled (each measured against moto 5.2.5; see ../shared/notes/local-aws.md)
   is deregistered and the services on it move to the new one, as on AWS. Keeping NetworkMode
   (`awsvpc`) showed one more gap: a VPC from a template lost EnableDnsHostnames, and RunTask in
   `awsvpc` mode crashed in a VPC without hostnames; both DNS attributes are now kept.
+- a stack update created every added resource before modifying any, so a process added to a
+  deployed app (its stack reads a new output of the cluster stack) failed, and asking a nested
+  stack for an output it does not declare raised TypeError (an HTML error page). Adds and
+  modifies now run in passes until each has what it reads, as CloudFormation orders them.
 
 Everything here depends on moto's private structure, which is why moto is pinned exactly and
 `teach()` refuses any other version.
@@ -286,11 +290,15 @@ def _no_attribute(self: Any, attribute_name: str) -> Any:
 
 
 def _stack_attribute(self: Any, attribute_name: str) -> Any:
-    """`Fn::GetAtt [NestedStack, Outputs.X]`: the nested stack's output value."""
+    """`Fn::GetAtt [NestedStack, Outputs.X]`: the nested stack's output value. An output the
+    template does not declare is asked for by name only (moto's lookup of it raised TypeError,
+    which the server answered with an HTML page)."""
     if attribute_name.startswith("Outputs."):
-        output = self.output_map.get(attribute_name.split(".", 1)[1])
-        if output is not None:
-            return output.value
+        name = attribute_name.split(".", 1)[1]
+        if name in self.output_map.outputs:
+            output = self.output_map.get(name)
+            if output is not None:
+                return output.value
     raise UnformattedGetAttTemplateException()
 
 
@@ -577,6 +585,65 @@ def _nested_stack_updated_in_place(
     return original_resource
 
 
+UPDATE_PASSES = 5  # as moto's MAX_UPDATE_ATTEMPTS: each pass settles what the last one gave
+
+
+def _update_in_dependency_order(self: Any, template: Any, parameters: Any = None) -> None:
+    """A stack update that adds and modifies in the order the resources read each other, as
+    CloudFormation does. moto 5.2.5 created every added resource before it modified any, so a
+    new nested stack that reads a new output of a modified one (a process added to a deployed
+    app reads its log group from the cluster stack) failed the update. Removal is moto's own."""
+    actions = self.build_resource_diff(template, parameters)
+    if actions["Remove"]:  # moto's removal pass: the deployed template less what goes
+        kept = {k: v for k, v in self._resource_json_map.items() if k not in actions["Remove"]}
+        _MOTO_UPDATE(self, {**self._template, "Resources": kept})
+    self._template = template
+    if parameters:
+        self.input_parameters = parameters
+    self.load_mapping()
+    self.load_parameters()
+    self.load_conditions()
+    self._resource_json_map = template["Resources"]
+    pending = [(name, _added) for name in actions["Add"]]
+    pending += [(name, _modified) for name in actions["Modify"]]
+    failure: Exception | None = None
+    for _ in range(UPDATE_PASSES):  # what fails reads what a later step gives: next pass
+        failures = {name: step(self, name) for name, step in pending}
+        pending = [(name, step) for name, step in pending if failures[name] is not None]
+        if not pending:
+            return
+        failure = next(error for error in failures.values() if error is not None)
+    assert failure is not None
+    raise failure
+
+
+def _added(resources: Any, name: str) -> Exception | None:
+    try:
+        _ = resources[name]  # moto creates a resource on first read
+    except Exception as error:
+        resources._parsed_resources.pop(name, None)
+        return error
+    return None
+
+
+def _modified(resources: Any, name: str) -> Exception | None:
+    try:
+        changed = parsing.parse_and_update_resource(
+            name,
+            resources._resource_json_map[name],
+            resources,
+            account_id=resources._account_id,
+            region_name=resources._region_name,
+        )
+    except Exception as error:
+        return error
+    resources._parsed_resources[name] = changed
+    return None
+
+
+_MOTO_UPDATE = parsing.ResourceMap.update
+
+
 def _kept_when_not_updatable(original: Any) -> Any:
     """A resource moto has no update for came back as None from an update, and a later
     `Fn::GetAtt` on it failed the stack; it is kept as it was (AWS updates it in place)."""
@@ -837,6 +904,7 @@ def teach() -> None:
     _teach_account_preflight()
     _teach_ecs_services()
     _teach_task_definition_updates()
+    parsing.ResourceMap.update = _update_in_dependency_order  # type: ignore[method-assign]
     parsing.ResourceMap.parse_ssm_parameter = _resolved_once(  # type: ignore[method-assign]
         parsing.ResourceMap.parse_ssm_parameter
     )
