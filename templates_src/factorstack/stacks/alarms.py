@@ -72,6 +72,26 @@ def notified(condition: str, topic: Ref) -> If:
     return If(condition, [topic], Ref("AWS::NoValue"))
 
 
+def add_alarm(
+    template: Template, name: str, description: str, notify: object, **settings: object
+) -> cw.Alarm:
+    """Every alarm of the app, release or health: it notifies `notify` when it fires and when
+    it clears, missing data counts as fine, and it carries the reason it may have no action
+    (an environment without an alarm topic)."""
+    return template.add_resource(
+        justify_alarm(
+            cw.Alarm(
+                name,
+                AlarmDescription=description,
+                AlarmActions=notify,
+                OKActions=notify,
+                TreatMissingData="notBreaching",
+                **settings,
+            )
+        )
+    )
+
+
 def _alarm(
     template: Template,
     name: str,
@@ -80,21 +100,16 @@ def _alarm(
     notify: If | list[Ref],
     **metric: object,
 ) -> cw.Alarm:
-    return template.add_resource(
-        justify_alarm(
-            cw.Alarm(
-                name,
-                AlarmDescription=description,
-                AlarmActions=notify,
-                OKActions=notify,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-                Threshold=threshold,
-                EvaluationPeriods=metric.pop("periods"),
-                DatapointsToAlarm=metric.pop("datapoints"),
-                TreatMissingData="notBreaching",
-                **metric,
-            )
-        )
+    return add_alarm(
+        template,
+        name,
+        description,
+        notify,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=threshold,
+        EvaluationPeriods=metric.pop("periods"),
+        DatapointsToAlarm=metric.pop("datapoints"),
+        **metric,
     )
 
 

@@ -39,10 +39,9 @@ from troposphere import Ref, Select, Split, Sub, Template, kms, sns
 from troposphere import cloudwatch as cw
 
 from factorstack.model import AppModel
-from factorstack.stacks.alarms import TOPIC_FLAG, TOPIC_FLAG_DESCRIPTION, notified
+from factorstack.stacks.alarms import TOPIC_FLAG, TOPIC_FLAG_DESCRIPTION, add_alarm, notified
 from factorstack.stacks.cluster import ClusterOutputs
 from factorstack.stacks.data import DataOutputs
-from factorstack.stacks.policy import justify_alarm
 from factorstack.stacks.wiring import Built, ChildStack, Handle
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -176,19 +175,7 @@ def subscription_id(email: str) -> str:
 def _alarm(
     template: Template, notify: object, name: str, description: str, **settings: object
 ) -> cw.Alarm:
-    return template.add_resource(
-        justify_alarm(
-            cw.Alarm(
-                name,
-                AlarmDescription=description,
-                AlarmActions=notify,
-                OKActions=notify,
-                Period=PERIOD_SECONDS,
-                TreatMissingData="notBreaching",
-                **settings,
-            )
-        )
-    )
+    return add_alarm(template, name, description, notify, Period=PERIOD_SECONDS, **settings)
 
 
 def _dimensions(**values: object) -> list[cw.MetricDimension]:
