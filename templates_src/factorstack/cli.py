@@ -213,8 +213,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    command = ""  # known once the arguments parse
     try:
         args = _parse(argv)
+        command = args.command
         code = int(args.func(args))
         sys.stdout.flush()  # a reader that went away (`| head`) shows up here, not at exit
         return code
@@ -224,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         for line in error.lines:
             print(line, file=sys.stderr)
+        _summarise_stop(command, error)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -231,6 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as error:
         print(_path_problem(error), file=sys.stderr)
         return EXIT_USAGE
+
+
+def _summarise_stop(command: str, error: UserError) -> None:
+    """In CI, a command that stops (no plan, a preflight problem, the guard, a failed apply)
+    says so in the job summary too."""
+    from factorstack.deploy.present.job_summary import append_job_summary, stopped_markdown
+
+    append_job_summary(stopped_markdown(command, error.lines, error.exit_code))
 
 
 def _path_problem(error: OSError) -> str:

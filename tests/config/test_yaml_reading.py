@@ -143,3 +143,19 @@ def test_a_file_where_the_build_folder_belongs_is_one_line(sample_root: Path, ca
     assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "a file stands where a folder belongs (remove or rename it)" in line
+
+
+@pytest.mark.parametrize(
+    ("file", "field"),
+    [("app.yaml", "environment.APP_URL"), ("environments/dev.yaml", "environment.LOG_LEVEL")],
+)
+def test_a_placeholder_in_a_plain_value_is_refused(sample_root: Path, capsys, file, field):
+    """It would reach the container as the characters `${AWS::Region}` (and cfn-lint failed
+    the build with exit 1 on the generated root)."""
+    variable = field.split(".")[1]
+    edit_yaml(sample_root / file, lambda d: d["environment"].update({variable: "${AWS::Region}"}))
+    assert main(["--root", str(sample_root), "build", "dev", "--no-lint"]) == 2
+    assert (
+        f"{file}: {field}: '${{AWS::Region}}': `${{...}}` is not substituted; a plain value "
+        "reaches the container as written (write the value itself, or read it from a parameter)"
+    ) in capsys.readouterr().err.splitlines()

@@ -252,7 +252,18 @@ def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
             yield from ((app_file, field, message) for message in _reference_problems(app, value))
 
 
+def _plain_value_problems(value: object) -> Iterator[str]:
+    """`${AWS::Region}` in a plain value would reach the container as those characters: a
+    variable's value is passed as written, never substituted (and cfn-lint refuses it)."""
+    if isinstance(value, str) and "${" in value:
+        yield (
+            f"{value!r}: `${{...}}` is not substituted; a plain value reaches the container as "
+            "written (write the value itself, or read it from a parameter)"
+        )
+
+
 def _reference_problems(app: AppSpec, value: object) -> Iterator[str]:
+    yield from _plain_value_problems(value)
     if isinstance(value, ParameterRef) and value.parameter not in app.parameters:
         yield (
             f"parameter {value.parameter!r} is used but not declared "
@@ -453,7 +464,9 @@ def _edge_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterato
 
 def _override_problems(app: AppSpec, env: EnvironmentSpec, env_file: str) -> Iterator[Problem]:
     references = ParameterRef | SecretRef | ServiceAttributeRef
-    for variable in env.environment:
+    for variable, value in env.environment.items():
+        for message in _plain_value_problems(value):
+            yield (env_file, f"environment.{variable}", message)
         current = [app.environment.get(variable)] + [
             spec.environment.get(variable) for spec in app.processes.values()
         ]

@@ -15,6 +15,7 @@ from factorstack.deploy.aws.gateway import Gateway
 from factorstack.deploy.context import Context, Timing
 from factorstack.deploy.decide.events import StackEvent, failure, nested_stack_of
 from factorstack.deploy.decide.stacks import SUCCESS, Stack, is_settled
+from factorstack.deploy.present.job_summary import append_job_summary, outcome_markdown
 from factorstack.deploy.present.progress import event_line, output_lines
 from factorstack.errors import DeployError
 
@@ -132,4 +133,5 @@ def execute_and_watch(
     ctx.echo(f"{stack_name}: {stack.status}")
     for line in output_lines(stack.outputs):
         ctx.echo(line)
+    append_job_summary(outcome_markdown(stack_name, stack.status, stack.outputs))
     return stack

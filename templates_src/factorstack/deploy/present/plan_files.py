@@ -12,7 +12,6 @@ build changed since, applied already, refused, or no changes.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from factorstack.deploy.present.job_summary import append_job_summary
 from factorstack.errors import NotReady
 
 PLAN_FILE = "plan.json"
@@ -88,10 +88,7 @@ def write_changeset_md(folder: Path, text: str) -> Path:
     """changeset.md in the build folder, plus the CI step summary when GitHub provides one."""
     path = folder / CHANGESET_FILE
     write_atomic(path, text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    append_job_summary(text)
     return path
 
 
