@@ -37,6 +37,15 @@ def _no_user_lint_cache() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_job_summary() -> Iterator[None]:
+    """No test writes to the job summary of the CI run that runs the tests (GitHub sets
+    GITHUB_STEP_SUMMARY for every step); tests of the summary give it a file of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        yield
+
+
 @pytest.fixture
 def sample_root(tmp_path: Path) -> Path:
     return copy_sample(tmp_path / "repo")

@@ -6,6 +6,7 @@ review, a stack's outputs and factorstack's own error lines never carry one."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -14,9 +15,13 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 def append_job_summary(markdown: str) -> None:
     """Add a block to the job summary when GitHub provides one; elsewhere nothing."""
     path = os.environ.get(SUMMARY_VARIABLE)
-    if path:
+    if not path:
+        return
+    try:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as error:  # a summary it cannot write must not hide what happened
+        print(f"{SUMMARY_VARIABLE}: not written ({error.strerror})", file=sys.stderr)
 
 
 def outcome_markdown(stack_name: str, status: str, outputs: Mapping[str, str]) -> str:
