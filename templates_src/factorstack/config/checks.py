@@ -249,7 +249,8 @@ def check_app(app: AppSpec, app_file: str) -> Iterator[Problem]:
     for scope, variables in scopes:
         for variable, value in variables.items():
             field = f"{scope}.{variable}"
-            yield from ((app_file, field, message) for message in _reference_problems(app, value))
+            messages = [*_plain_value_problems(value), *_reference_problems(app, value)]
+            yield from ((app_file, field, message) for message in messages)
 
 
 def _plain_value_problems(value: object) -> Iterator[str]:
@@ -263,7 +264,6 @@ def _plain_value_problems(value: object) -> Iterator[str]:
 
 
 def _reference_problems(app: AppSpec, value: object) -> Iterator[str]:
-    yield from _plain_value_problems(value)
     if isinstance(value, ParameterRef) and value.parameter not in app.parameters:
         yield (
             f"parameter {value.parameter!r} is used but not declared "
@@ -354,15 +354,23 @@ def promotion_problems(
     env: EnvironmentSpec, name: str, known: list[str], env_file: str
 ) -> Iterator[Problem]:
     """`promotes_from` must name another environment of this repo."""
-    source = env.promotes_from
-    if source is None:
+    if env.promotes_from is None:
         return
+    problem = predecessor_problem(env.promotes_from, name, known, "remove the key")
+    if problem:
+        yield (env_file, "promotes_from", problem)
+
+
+def predecessor_problem(source: str, name: str, known: list[str], drop: str) -> str | None:
+    """What is wrong with `source` as the environment `name` promotes from (None: nothing);
+    `drop` says how to do without one. The environment file and `plan --promotes-from` share it."""
     if source == name:
-        yield (env_file, "promotes_from", "names this environment itself (name the one before it)")
-    elif source not in known:
-        others = [other for other in known if other != name]
-        use = f"use {_spoken_list(others)}, or remove the key" if others else "remove the key"
-        yield (env_file, "promotes_from", f"no environment {source!r} ({use})")
+        return "names this environment itself (name the one before it)"
+    if source in known:
+        return None
+    others = [other for other in known if other != name]
+    use = f"use {_spoken_list(others)}, or {drop}" if others else drop
+    return f"no environment {source!r} ({use})"
 
 
 def _size_problems(sizing: ProcessSettings, where: str, env_file: str) -> Iterator[Problem]:

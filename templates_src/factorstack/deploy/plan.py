@@ -16,6 +16,7 @@ from typing import Any
 from factorstack.build.manifest import BUCKET_OUTPUT, ROOT_FILE, Build
 from factorstack.build.parity import compare_builds
 from factorstack.config import require_environment
+from factorstack.config.checks import predecessor_problem
 from factorstack.config.files import environment_names
 from factorstack.config.loading import unknown_environment
 from factorstack.deploy.aws.gateway import Gateway
@@ -153,20 +154,15 @@ def run_plan(
 
 def refuse_promotes_from(ctx: Context, promotes_from: str | None) -> None:
     """--promotes-from must name another environment of this repo, as an environment file's
-    `promotes_from` must (config/checks.py promotion_problems); refused before the build is read
-    or AWS is asked. One that is not built yet is a note in the review (predecessor_parity)."""
+    `promotes_from` must (the same check); refused before the build is read or AWS is asked.
+    One that is not built yet is a note in the review (predecessor_parity)."""
     if promotes_from is None:
         return
     require_environment(ctx.root, ctx.environment)  # an unknown ENV is named first
-    flag = f"--promotes-from {promotes_from}"
-    if promotes_from == ctx.environment:
-        raise UsageError(f"{flag}: names this environment itself (name the one before it)")
     known = environment_names(ctx.root)
-    if promotes_from not in known:
-        others = [name for name in known if name != ctx.environment]
-        listed = f"{', '.join(others[:-1])} or {others[-1]}" if len(others) > 1 else "".join(others)
-        use = f"use {listed}, or drop --promotes-from" if others else "drop --promotes-from"
-        raise UsageError(f"{flag}: no environment {promotes_from!r} ({use})")
+    problem = predecessor_problem(promotes_from, ctx.environment, known, "drop --promotes-from")
+    if problem:
+        raise UsageError(f"--promotes-from {promotes_from}: {problem}")
 
 
 def predecessor_parity(

@@ -606,15 +606,14 @@ def _update_in_dependency_order(self: Any, template: Any, parameters: Any = None
     self._resource_json_map = template["Resources"]
     pending = [(name, _added) for name in actions["Add"]]
     pending += [(name, _modified) for name in actions["Modify"]]
-    failure: Exception | None = None
+    failures: list[Exception] = []
     for _ in range(UPDATE_PASSES):  # what fails reads what a later step gives: next pass
-        failures = {name: step(self, name) for name, step in pending}
-        pending = [(name, step) for name, step in pending if failures[name] is not None]
-        if not pending:
+        outcomes = [(name, step, step(self, name)) for name, step in pending]
+        pending = [(name, step) for name, step, error in outcomes if error is not None]
+        failures = [error for _, _, error in outcomes if error is not None]
+        if not failures:
             return
-        failure = next(error for error in failures.values() if error is not None)
-    assert failure is not None
-    raise failure
+    raise failures[0]  # still failing after every pass: as moto did, the first of them
 
 
 def _added(resources: Any, name: str) -> Exception | None:
